@@ -1,0 +1,278 @@
+// -----------------------------------------------------------------------------
+// File: api/backend.h
+// -----------------------------------------------------------------------------
+//
+// THE PORTING INTERFACE. Everything mproc needs from an operating system, and
+// nothing more. A new backend implements `Backend`, `Child`, `Listener` and
+// `Channel` in `backends/<name>/`, registers itself with
+// MPROC_REGISTER_BACKEND, and instantiates the conformance suite with one line
+// (tests/conformance/conformance.h). It is done when that suite is green.
+//
+// What a backend does NOT do: check lifecycle rules (start twice, join before
+// start, the daemon rule, names, timeouts, ...), pick names, map exit codes,
+// print target errors, or run exit-time rules. `api/` has done all of that
+// before it calls the backend, and does the child side in `RunChild`. A
+// backend only does what only the OS can do:
+//
+//   1. start a child that calls `RunChild(request, runtime)` and ends with the
+//      ExitStatus it returns (`Backend::Launch`); a backend that re-executes
+//      the program sends `EncodeLaunchRequest(request)` to the child, and
+//      decodes it in `Backend::RunChildIfRequested`;
+//   2. wait for a child with a deadline, reap it, and report its ExitStatus
+//      (`Child::Wait`), and end it (`Child::Terminate`, `Child::Kill`);
+//   3. carry Manager frames: a listener at an address (`Backend::Listen`)
+//      and byte streams to it (`Backend::Connect`, `Channel`);
+//   4. tell this process's pid and produce secure random bytes.
+//
+// Errors: return absl::Status at the edge, keeping the code the OS error maps
+// to (absl::ErrnoToStatus on POSIX: EAGAIN -> kUnavailable, EMFILE ->
+// kResourceExhausted, ...), with the call's name and what to do in the
+// message. A backend never crashes on an OS refusal and leaves nothing
+// half-started (no zombie, no open descriptor or handle).
+
+#ifndef MPROC_API_BACKEND_H_
+#define MPROC_API_BACKEND_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "api/cancellation.h"
+#include "api/exit_status.h"
+#include "api/target.h"
+#include "gsl/span"
+
+namespace mproc {
+
+class Backend;
+
+// One thing a backend cannot do, and why. `supported` false always comes with
+// a one-line `reason`; conformance tests that need it skip with that reason.
+struct Capability {
+  bool supported = true;
+  std::string reason;
+};
+
+// What a backend's OS truly cannot do. One source: the conformance suite
+// reads these and nothing else to decide skips.
+struct Capabilities {
+  // A child's writes to memory are invisible to its parent.
+  Capability memory_isolation;
+  // Terminate/Kill end a child even in a loop that never reaches a
+  // cancellation point.
+  Capability preemptive_termination;
+  // A child has its own descriptor/handle table and standard streams.
+  Capability separate_descriptors;
+};
+
+// A way this backend starts children ("fork", "spawn", "thread", ...).
+struct StartMethod {
+  std::string name;
+  // True when a child starts with a copy of (or a share in) the parent's
+  // memory, so closures and unregistered functions can run in it.
+  bool runs_closures = false;
+};
+
+// Who a child is: decided by api/ before Launch, installed by RunChild.
+struct ChildIdentity {
+  std::string name;           // "Process-1:2", or the user's name
+  std::vector<int> identity;  // {1, 2} for Process-1:2
+  bool daemon = false;
+  // End the child when its parent dies abnormally (DESIGN §4).
+  bool kill_on_parent_death = false;
+  int64_t parent_pid = 0;
+  std::string parent_name;
+};
+
+// Everything a backend needs to start one child.
+struct LaunchRequest {
+  ChildIdentity child;
+  std::string start_method;  // one of Backend::start_methods()
+  TargetCall target;
+};
+
+// Serialises `request` for a child that is re-executed. `kInvalidArgument`
+// when the target is not registered (a closure cannot cross an exec).
+[[nodiscard]] absl::StatusOr<std::string> EncodeLaunchRequest(
+    const LaunchRequest& request);
+// The inverse, in the child. `kInvalidArgument` on malformed input.
+[[nodiscard]] absl::StatusOr<LaunchRequest> DecodeLaunchRequest(
+    absl::string_view bytes);
+
+// How the child side runs, as the backend knows it.
+struct ChildRuntime {
+  // The child's pid (getpid() in a real process, a synthetic id otherwise).
+  int64_t pid = 0;
+  // The backend that launched this child (used for GetContext() in it).
+  Backend* backend = nullptr;
+  // For cooperative backends: the flag Terminate/Kill set. Null in a real
+  // OS process.
+  std::shared_ptr<CancellationFlag> cancellation;
+  // True in a real OS process: the child's identity replaces the process's
+  // own (after fork, or in a re-executed program). False for a child that
+  // shares its process (a thread): the identity is per thread.
+  bool owns_process = true;
+};
+
+// The child side, shared by every backend: installs the child's identity,
+// runs the target (printing `Process <name>:` and the error on stderr when it
+// fails or throws), applies the exit-time rules (shut down its Managers,
+// terminate then join daemon children, join the others), flushes stdout,
+// stderr and Manager connections, and returns how the child ended. The
+// backend then ends the child with that status (`_exit(code)` for a process).
+ExitStatus RunChild(const LaunchRequest& request, const ChildRuntime& runtime);
+
+// Child
+//
+// One started child. Implementations must allow `Wait`, `Terminate` and
+// `Kill` to be called concurrently from different threads. The destructor
+// never leaves a zombie or an open handle: it releases OS resources of an
+// ended child, and for a child still running it lets it run on (api/ reaps
+// children before it destroys them; exit-time rules join the rest).
+class Child {
+ public:
+  virtual ~Child() = default;
+
+  // The child's pid (or synthetic id); unique among live children.
+  virtual int64_t pid() const = 0;
+
+  // Waits until the child has ended or `deadline` passes
+  // (absl::InfinitePast() polls, absl::InfiniteFuture() waits for ever).
+  // Returns its ExitStatus once it has ended (reaping it; later calls return
+  // the same status), std::nullopt if it is still running at the deadline,
+  // or an error when the OS refuses to wait.
+  [[nodiscard]] virtual absl::StatusOr<std::optional<ExitStatus>> Wait(
+      absl::Time deadline) = 0;
+
+  // Asks the child to end as by SIGTERM (exitcode -15). OK and no effect
+  // when it has already ended; never signals another process.
+  [[nodiscard]] virtual absl::Status Terminate() = 0;
+  // Ends the child as by SIGKILL (exitcode -9). Same contract as Terminate.
+  [[nodiscard]] virtual absl::Status Kill() = 0;
+
+ protected:
+  Child() = default;
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+};
+
+// Channel
+//
+// One connected, reliable, ordered byte stream (a Unix socket, a named pipe,
+// an in-memory pipe). One reader and one writer at a time; `Close` may be
+// called from any thread at any time.
+class Channel {
+ public:
+  virtual ~Channel() = default;
+  // Writes all of `bytes`. `kUnavailable` when the peer has gone.
+  [[nodiscard]] virtual absl::Status WriteAll(absl::string_view bytes) = 0;
+  // Reads at least one byte into `buffer` and returns how many; 0 when the
+  // peer closed its end. A cooperative backend returns `kCancelled` when the
+  // calling child is cancelled (see api/cancellation.h).
+  [[nodiscard]] virtual absl::StatusOr<size_t> ReadSome(
+      gsl::span<char> buffer) = 0;
+  // Closes this end and wakes a blocked ReadSome (which then returns 0 or an
+  // error). Idempotent.
+  virtual void Close() = 0;
+
+ protected:
+  Channel() = default;
+  Channel(const Channel&) = delete;
+  Channel& operator=(const Channel&) = delete;
+};
+
+// Listener
+//
+// The Manager server's end: accepts Channels from clients that Connect to
+// `address()`. Listening has begun when Listen returns, so a client may
+// connect before the server calls Accept.
+class Listener {
+ public:
+  virtual ~Listener() = default;
+  // An address `Backend::Connect` understands, in any process of this
+  // program's family. Printable.
+  virtual std::string address() const = 0;
+  // Waits for the next client. `kCancelled` once Close has been called (or
+  // the calling child is cancelled, on a cooperative backend).
+  [[nodiscard]] virtual absl::StatusOr<std::unique_ptr<Channel>> Accept() = 0;
+  // Stops listening and wakes a blocked Accept. Idempotent, thread-safe.
+  virtual void Close() = 0;
+
+ protected:
+  Listener() = default;
+  Listener(const Listener&) = delete;
+  Listener& operator=(const Listener&) = delete;
+};
+
+// Backend
+//
+// One way of running children. A registered backend lives for the whole
+// program; its methods are thread-safe.
+class Backend {
+ public:
+  virtual ~Backend() = default;
+
+  // "posix", "windows", "thread": the part of a context name before ':'.
+  virtual absl::string_view name() const = 0;
+  // The default context is the registered backend with the highest priority
+  // (real processes beat the thread simulation).
+  virtual int priority() const = 0;
+  // The start methods; the first is this backend's default.
+  virtual std::vector<StartMethod> start_methods() const = 0;
+  virtual const Capabilities& capabilities() const = 0;
+
+  // The pid of the OS process this code runs in (a backend without processes
+  // returns a fixed synthetic id).
+  virtual int64_t HostPid() const = 0;
+  // Fills `out` from the OS's secure random source (never a seeded PRNG).
+  [[nodiscard]] virtual absl::Status SecureRandom(gsl::span<char> out) = 0;
+
+  // Starts a child for `request` (start method already validated) that runs
+  // `RunChild(request, ...)`. On error nothing is left behind.
+  [[nodiscard]] virtual absl::StatusOr<std::unique_ptr<Child>> Launch(
+      const LaunchRequest& request) = 0;
+
+  // Opens a Manager listener at a fresh private address.
+  [[nodiscard]] virtual absl::StatusOr<std::unique_ptr<Listener>> Listen() = 0;
+  // Connects to a listener's address. `kUnavailable` when nobody listens.
+  [[nodiscard]] virtual absl::StatusOr<std::unique_ptr<Channel>> Connect(
+      absl::string_view address) = 0;
+
+  // In a program re-executed by this backend (the command line says so):
+  // runs the child and exits. Otherwise returns. Default: returns.
+  virtual void RunChildIfRequested(int argc, char** argv);
+
+ protected:
+  Backend() = default;
+  Backend(const Backend&) = delete;
+  Backend& operator=(const Backend&) = delete;
+};
+
+// Adds `backend` to the program's registry; returns true (for static
+// initialisers). Use MPROC_REGISTER_BACKEND.
+bool RegisterBackend(std::unique_ptr<Backend> backend);
+
+// The registered backend called `name`, or nullptr.
+Backend* FindBackend(absl::string_view name);
+
+// Every registered backend, highest priority first.
+std::vector<Backend*> RegisteredBackends();
+
+}  // namespace mproc
+
+// MPROC_REGISTER_BACKEND(BackendClass)
+//
+// Registers one default-constructed BackendClass. Put it in the backend's .cc,
+// which must be linked whole (CMake: mproc_add_backend makes an OBJECT library).
+#define MPROC_REGISTER_BACKEND(BackendClass)                          \
+  [[maybe_unused]] static const bool MPROC_INTERNAL_CONCAT(           \
+      mproc_backend_registered_, __LINE__) =                          \
+      ::mproc::RegisterBackend(std::make_unique<BackendClass>())
+
+#endif  // MPROC_API_BACKEND_H_

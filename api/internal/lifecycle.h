@@ -1,0 +1,70 @@
+// -----------------------------------------------------------------------------
+// File: api/internal/lifecycle.h
+// -----------------------------------------------------------------------------
+//
+// Internal: the lifecycle rules of DESIGN §4 that are pure functions: name
+// validation, default names, the error messages (CPython's phrase first, then
+// what to do), and the CPython-style repr.
+
+#ifndef MPROC_API_INTERNAL_LIFECYCLE_H_
+#define MPROC_API_INTERNAL_LIFECYCLE_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+
+namespace mproc::internal {
+
+inline constexpr size_t kMaxNameBytes = 1024;
+
+// OK for any UTF-8 string of 1 to 1024 bytes without NUL; else
+// `kInvalidArgument` saying which rule it broke.
+[[nodiscard]] absl::Status ValidateName(absl::string_view name);
+
+// True when `text` is well-formed UTF-8 (no overlongs, no surrogates).
+bool IsValidUtf8(absl::string_view text);
+
+// "Process-1:2" for identity {1, 2}.
+std::string DefaultName(const std::vector<int>& identity);
+
+// The lifecycle errors, as absl::Status.
+absl::Status StartedTwiceError();
+absl::Status NotStartedError(absl::string_view verb);  // "join", "terminate"...
+absl::Status NotAChildError(absl::string_view verb);
+absl::Status NotCreatorError();
+absl::Status AlreadyStartedError();
+absl::Status DaemonChildError();
+absl::Status CloseRunningError();
+absl::Status ClosedError();
+absl::Status MovedFromError();
+absl::Status NegativeTimeoutError(absl::string_view what);
+absl::Status EmptyTargetError();
+absl::Status ClosureNotAllowedError(absl::string_view context_name);
+
+// What the repr says about a process's state.
+enum class ReprState { kInitial, kStarted, kStopped, kClosed, kUnknown };
+
+struct ReprFields {
+  std::string name;
+  std::optional<int64_t> pid;
+  int64_t parent_pid = 0;
+  ReprState state = ReprState::kInitial;
+  std::optional<int> exitcode;
+  bool daemon = false;
+};
+
+// `<Process name='Process-1' pid=123 parent=100 stopped exitcode=-SIGTERM>`.
+std::string FormatRepr(const ReprFields& fields);
+
+// A Python-style repr of a string: single quotes unless it holds a single
+// quote and no double quote; backslash escapes for quotes, backslashes and
+// control characters.
+std::string PythonQuote(absl::string_view text);
+
+}  // namespace mproc::internal
+
+#endif  // MPROC_API_INTERNAL_LIFECYCLE_H_

@@ -1,0 +1,99 @@
+#include "api/internal/manager_protocol.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "gsl/narrow"
+
+namespace mproc::internal {
+
+bool IsSynchronous(Op op) { return op != Op::kAppend && op != Op::kExtend; }
+
+void AppendFrame(absl::string_view payload, std::string& out) {
+  ByteWriter header;
+  header.PutFixed32(gsl::narrow<uint32_t>(payload.size()));
+  out.append(header.data());
+  out.append(payload.data(), payload.size());
+}
+
+absl::Status FrameReader::Fill(size_t needed) {
+  while (buffer_.size() - start_ < needed) {
+    if (start_ > 0 && start_ == buffer_.size()) {
+      buffer_.clear();
+      start_ = 0;
+    }
+    const size_t old_size = buffer_.size();
+    const size_t want = std::max<size_t>(needed - (old_size - start_), 64 << 10);
+    buffer_.resize(old_size + want);
+    absl::StatusOr<size_t> got =
+        channel_.ReadSome(gsl::span<char>(buffer_.data() + old_size, want));
+    buffer_.resize(old_size + (got.ok() ? *got : 0));
+    if (!got.ok()) return got.status();
+    if (*got == 0) {
+      return absl::UnavailableError("connection closed by the peer");
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<std::string>> FrameReader::Next() {
+  if (buffer_.size() == start_) {
+    buffer_.clear();
+    start_ = 0;
+    // A clean end of stream is only possible between frames.
+    buffer_.resize(64 << 10);
+    absl::StatusOr<size_t> got = channel_.ReadSome(gsl::span<char>(buffer_));
+    buffer_.resize(got.ok() ? *got : 0);
+    if (!got.ok()) return got.status();
+    if (*got == 0) return std::optional<std::string>();
+  }
+  if (absl::Status s = Fill(4); !s.ok()) return s;
+  ByteReader header(absl::string_view(buffer_).substr(start_, 4));
+  const uint32_t size = *header.GetFixed32();
+  if (size > kMaxFramePayload) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "malformed mproc frame: payload of ", size, " bytes exceeds the limit of ",
+        kMaxFramePayload));
+  }
+  if (absl::Status s = Fill(4 + size); !s.ok()) return s;
+  std::string payload = buffer_.substr(start_ + 4, size);
+  start_ += 4 + size;
+  return std::optional<std::string>(std::move(payload));
+}
+
+std::string EncodeReply(const absl::Status& status, absl::string_view body) {
+  ByteWriter out;
+  out.PutVarint(static_cast<uint64_t>(status.code()));
+  out.PutBytes(status.message());
+  std::string reply = out.Release();
+  if (status.ok()) reply.append(body.data(), body.size());
+  return reply;
+}
+
+absl::Status DecodeReply(absl::string_view payload, absl::string_view& body) {
+  ByteReader in(payload);
+  absl::StatusOr<uint64_t> code = in.GetVarint();
+  if (!code.ok()) return code.status();
+  absl::StatusOr<absl::string_view> message = in.GetBytes();
+  if (!message.ok()) return message.status();
+  if (*code > static_cast<uint64_t>(absl::StatusCode::kUnauthenticated)) {
+    return absl::InvalidArgumentError("malformed mproc reply: unknown status code");
+  }
+  if (*code != 0) {
+    return absl::Status(static_cast<absl::StatusCode>(*code), *message);
+  }
+  body = payload.substr(payload.size() - in.remaining());
+  return absl::OkStatus();
+}
+
+bool ConstantTimeEquals(absl::string_view a, absl::string_view b) {
+  if (a.size() != b.size()) return false;
+  unsigned char diff = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  }
+  return diff == 0;
+}
+
+}  // namespace mproc::internal

@@ -1,0 +1,252 @@
+#include "api/process.h"
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "api/backend.h"
+#include "api/internal/lifecycle.h"
+#include "api/internal/process_record.h"
+#include "api/internal/process_state.h"
+
+namespace mproc {
+
+using internal::Phase;
+using internal::ProcessRecord;
+
+namespace internal {
+
+absl::StatusOr<std::optional<ExitStatus>> PollChild(ProcessRecord& record,
+                                                    absl::Time deadline) {
+  std::shared_ptr<Child> child;
+  {
+    absl::MutexLock lock(&record.mu);
+    if (record.exit.has_value()) return record.exit;
+    if (record.child == nullptr) return std::optional<ExitStatus>();
+    child = record.child;
+  }
+  absl::StatusOr<std::optional<ExitStatus>> result = child->Wait(deadline);
+  if (result.ok() && result->has_value()) {
+    absl::MutexLock lock(&record.mu);
+    record.exit = *result;
+  }
+  return result;
+}
+
+}  // namespace internal
+
+namespace {
+
+// The checks shared by Join, Terminate and Kill: started, not closed, and
+// called by the parent (never by the child itself).
+absl::Status CheckParentCall(ProcessRecord* record, absl::string_view verb) {
+  if (record == nullptr) return internal::MovedFromError();
+  absl::MutexLock lock(&record->mu);
+  if (record->phase == Phase::kClosed) return internal::ClosedError();
+  if (record->phase == Phase::kInitial) return internal::NotStartedError(verb);
+  if (record->parent_pid != internal::CurrentState().pid()) {
+    return internal::NotAChildError(verb);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SignalChild(ProcessRecord* record, absl::string_view verb,
+                         bool kill) {
+  if (absl::Status s = CheckParentCall(record, verb); !s.ok()) return s;
+  std::shared_ptr<Child> child;
+  {
+    absl::MutexLock lock(&record->mu);
+    if (record->exit.has_value()) return absl::OkStatus();
+    child = record->child;
+  }
+  return kill ? child->Kill() : child->Terminate();
+}
+
+}  // namespace
+
+Process::Process(std::shared_ptr<ProcessRecord> record)
+    : record_(std::move(record)) {}
+Process::Process(Process&& other) noexcept = default;
+Process& Process::operator=(Process&& other) noexcept = default;
+Process::~Process() = default;
+
+absl::Status Process::Start() {
+  if (record_ == nullptr) return internal::MovedFromError();
+  internal::ProcessState& self = internal::CurrentState();
+  LaunchRequest request;
+  {
+    absl::MutexLock lock(&record_->mu);
+    if (record_->phase == Phase::kClosed) return internal::ClosedError();
+    if (record_->phase != Phase::kInitial) return internal::StartedTwiceError();
+    if (!record_->deferred_error.ok()) return record_->deferred_error;
+    if (record_->parent_pid != self.pid()) return internal::NotCreatorError();
+    if (self.daemon()) return internal::DaemonChildError();
+    if (record_->target.empty()) return internal::EmptyTargetError();
+    if (!record_->start_method.runs_closures && !record_->target.registered()) {
+      return internal::ClosureNotAllowedError(
+          absl::StrCat(record_->backend->name(), ":", record_->start_method.name));
+    }
+    request.child.name = record_->name;
+    request.child.identity = record_->identity;
+    request.child.daemon = record_->daemon;
+    request.child.kill_on_parent_death =
+        record_->kill_on_parent_death.value_or(record_->daemon);
+    request.start_method = record_->start_method.name;
+    request.target = record_->target;
+  }
+  request.child.parent_pid = self.pid();
+  request.child.parent_name = self.info().name;
+
+  self.ReapChildren();
+  // The child must see every write this process made before Start.
+  if (absl::Status flushed = self.FlushConnections(); !flushed.ok()) {
+    return flushed;
+  }
+
+  absl::StatusOr<std::unique_ptr<Child>> child =
+      record_->backend->Launch(request);
+  if (!child.ok()) return child.status();
+  {
+    absl::MutexLock lock(&record_->mu);
+    record_->pid = (*child)->pid();
+    record_->child = std::shared_ptr<Child>(*std::move(child));
+    record_->phase = Phase::kStarted;
+    // The child has its own copy; drop ours (and what its closure holds).
+    record_->target = TargetCall();
+  }
+  self.AddChild(record_);
+  if (self.parent() == std::nullopt) internal::EnsureExitRulesAtExit();
+  return absl::OkStatus();
+}
+
+absl::Status Process::Join(absl::Duration timeout) {
+  if (absl::Status s = CheckParentCall(record_.get(), "join"); !s.ok()) return s;
+  if (timeout < absl::ZeroDuration()) {
+    return internal::NegativeTimeoutError("join");
+  }
+  const absl::Time deadline = timeout == absl::InfiniteDuration()
+                                  ? absl::InfiniteFuture()
+                                  : absl::Now() + timeout;
+  absl::StatusOr<std::optional<ExitStatus>> exit =
+      internal::PollChild(*record_, deadline);
+  if (!exit.ok()) return exit.status();
+  if (exit->has_value()) internal::CurrentState().RemoveChild(record_.get());
+  return absl::OkStatus();
+}
+
+absl::Status Process::Terminate() {
+  return SignalChild(record_.get(), "terminate", /*kill=*/false);
+}
+
+absl::Status Process::Kill() {
+  return SignalChild(record_.get(), "kill", /*kill=*/true);
+}
+
+absl::Status Process::Close() {
+  if (record_ == nullptr) return internal::MovedFromError();
+  {
+    absl::MutexLock lock(&record_->mu);
+    if (record_->phase == Phase::kClosed) return absl::OkStatus();
+  }
+  absl::StatusOr<std::optional<ExitStatus>> exit =
+      internal::PollChild(*record_, absl::InfinitePast());
+  if (!exit.ok()) return exit.status();
+  {
+    absl::MutexLock lock(&record_->mu);
+    if (record_->phase == Phase::kStarted && !record_->exit.has_value()) {
+      return internal::CloseRunningError();
+    }
+    record_->phase = Phase::kClosed;
+    record_->child.reset();
+    record_->target = TargetCall();
+  }
+  internal::CurrentState().RemoveChild(record_.get());
+  return absl::OkStatus();
+}
+
+bool Process::IsAlive() const {
+  if (record_ == nullptr) return false;
+  {
+    absl::MutexLock lock(&record_->mu);
+    if (record_->phase != Phase::kStarted || record_->exit.has_value()) {
+      return false;
+    }
+    if (record_->parent_pid != internal::CurrentState().pid()) return false;
+  }
+  absl::StatusOr<std::optional<ExitStatus>> exit =
+      internal::PollChild(*record_, absl::InfinitePast());
+  return exit.ok() && !exit->has_value();
+}
+
+std::optional<int> Process::exitcode() const {
+  if (record_ == nullptr) return std::nullopt;
+  if (IsAlive()) return std::nullopt;
+  absl::MutexLock lock(&record_->mu);
+  if (!record_->exit.has_value()) return std::nullopt;
+  return record_->exit->exitcode();
+}
+
+std::optional<int64_t> Process::pid() const {
+  if (record_ == nullptr) return std::nullopt;
+  absl::MutexLock lock(&record_->mu);
+  return record_->pid;
+}
+
+std::string Process::name() const {
+  if (record_ == nullptr) return "";
+  absl::MutexLock lock(&record_->mu);
+  return record_->name;
+}
+
+absl::Status Process::set_name(absl::string_view name) {
+  if (record_ == nullptr) return internal::MovedFromError();
+  if (absl::Status s = internal::ValidateName(name); !s.ok()) return s;
+  absl::MutexLock lock(&record_->mu);
+  record_->name = std::string(name);
+  return absl::OkStatus();
+}
+
+bool Process::daemon() const {
+  if (record_ == nullptr) return false;
+  absl::MutexLock lock(&record_->mu);
+  return record_->daemon;
+}
+
+absl::Status Process::set_daemon(bool daemon) {
+  if (record_ == nullptr) return internal::MovedFromError();
+  absl::MutexLock lock(&record_->mu);
+  if (record_->phase == Phase::kClosed) return internal::ClosedError();
+  if (record_->phase != Phase::kInitial) return internal::AlreadyStartedError();
+  record_->daemon = daemon;
+  return absl::OkStatus();
+}
+
+std::string Process::ToString() const {
+  if (record_ == nullptr) return "<Process moved-from>";
+  const bool alive = IsAlive();  // polls, so a stopped child shows its code
+  internal::ReprFields fields;
+  absl::MutexLock lock(&record_->mu);
+  fields.name = record_->name;
+  fields.pid = record_->pid;
+  fields.parent_pid = record_->parent_pid;
+  fields.daemon = record_->daemon;
+  if (record_->phase == Phase::kClosed) {
+    fields.state = internal::ReprState::kClosed;
+  } else if (record_->parent_pid != internal::CurrentState().pid()) {
+    fields.state = internal::ReprState::kUnknown;
+  } else if (record_->phase == Phase::kInitial) {
+    fields.state = internal::ReprState::kInitial;
+  } else if (alive || !record_->exit.has_value()) {
+    fields.state = internal::ReprState::kStarted;
+  } else {
+    fields.state = internal::ReprState::kStopped;
+    fields.exitcode = record_->exit->exitcode();
+  }
+  return internal::FormatRepr(fields);
+}
+
+}  // namespace mproc

@@ -1,0 +1,119 @@
+// Thread backend only: std::thread children with cooperative cancellation.
+#include "backends/thread/thread_child.h"
+
+#include <atomic>
+#include <system_error>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "backends/thread/thread_resources.h"
+
+namespace mproc::thread {
+namespace {
+
+std::atomic<int64_t> unreaped_children{0};
+
+// Shared by the child's thread and its Child handle.
+struct ChildState {
+  absl::Mutex mu;
+  std::optional<ExitStatus> exit ABSL_GUARDED_BY(mu);
+  // The handle let go of a running child: the thread counts itself reaped.
+  bool detached ABSL_GUARDED_BY(mu) = false;
+  const std::shared_ptr<CancellationFlag> cancellation =
+      std::make_shared<CancellationFlag>();
+};
+
+class ThreadChild final : public Child {
+ public:
+  ThreadChild(int64_t pid, std::shared_ptr<ChildState> state, std::thread thread)
+      : pid_(pid), state_(std::move(state)), thread_(std::move(thread)) {}
+
+  ~ThreadChild() override {
+    bool ended;
+    {
+      absl::MutexLock lock(&state_->mu);
+      ended = state_->exit.has_value();
+      if (!ended) state_->detached = true;
+    }
+    absl::MutexLock lock(&join_mu_);
+    if (!thread_.joinable()) return;
+    if (ended) {
+      thread_.join();
+      unreaped_children.fetch_sub(1);
+    } else {
+      thread_.detach();  // runs on, as an unjoined process would
+    }
+  }
+
+  int64_t pid() const override { return pid_; }
+
+  absl::StatusOr<std::optional<ExitStatus>> Wait(absl::Time deadline) override {
+    std::optional<ExitStatus> exit;
+    {
+      ChildState& state = *state_;
+      state.mu.LockWhenWithDeadline(
+          absl::Condition(
+              +[](ChildState* s) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+                return s->exit.has_value();
+              },
+              &state),
+          deadline);
+      exit = state.exit;
+      state.mu.Unlock();
+    }
+    if (exit.has_value()) {
+      absl::MutexLock lock(&join_mu_);
+      if (thread_.joinable()) {
+        thread_.join();  // the thread has published its exit: this is quick
+        unreaped_children.fetch_sub(1);
+      }
+    }
+    return exit;
+  }
+
+  absl::Status Terminate() override {
+    state_->cancellation->Request(kTerminateSignal);
+    return absl::OkStatus();
+  }
+
+  absl::Status Kill() override {
+    state_->cancellation->Request(kKillSignal);
+    return absl::OkStatus();
+  }
+
+ private:
+  const int64_t pid_;
+  const std::shared_ptr<ChildState> state_;
+  absl::Mutex join_mu_;
+  std::thread thread_ ABSL_GUARDED_BY(join_mu_);
+};
+
+}  // namespace
+
+int64_t UnreapedChildCount() { return unreaped_children.load(); }
+
+absl::StatusOr<std::unique_ptr<Child>> LaunchThreadChild(
+    Backend* backend, const LaunchRequest& request, int64_t pid) {
+  auto state = std::make_shared<ChildState>();
+  std::thread thread;
+  try {
+    thread = std::thread([backend, state, pid, request] {
+      const ExitStatus exit = RunChild(
+          request, ChildRuntime{.pid = pid,
+                                .backend = backend,
+                                .cancellation = state->cancellation,
+                                .owns_process = false});
+      absl::MutexLock lock(&state->mu);
+      state->exit = exit;
+      if (state->detached) unreaped_children.fetch_sub(1);
+    });
+  } catch (const std::system_error& e) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "cannot start a thread for process '", request.child.name,
+        "': ", e.what(), "; end some children, or raise the thread limit"));
+  }
+  unreaped_children.fetch_add(1);
+  return std::make_unique<ThreadChild>(pid, std::move(state), std::move(thread));
+}
+
+}  // namespace mproc::thread

@@ -1,0 +1,64 @@
+# Each example runs as a ctest per context in MPROC_EXAMPLE_CONTEXTS (label
+# `example`) and must print the chapter's lines.
+include_guard(GLOBAL)
+
+set(_repr_initial "<Process name='Process-1' parent=[0-9]+ initial>")
+set(_repr_started "<Process name='Process-1' pid=[0-9]+ parent=[0-9]+ started>")
+set(_repr_stopped "<Process name='Process-1' pid=[0-9]+ parent=[0-9]+ stopped exitcode=")
+
+foreach(_context IN LISTS MPROC_EXAMPLE_CONTEXTS)
+  string(REPLACE ":" ";" _parts "${_context}")
+  list(GET _parts 0 _backend)
+  set(_args "--backend=${_backend}")
+  list(LENGTH _parts _n)
+  if(_n GREATER 1)
+    list(GET _parts 1 _method)
+    list(APPEND _args "--start_method=${_method}")
+  endif()
+  string(REPLACE ":" "_" _suffix "${_context}")
+
+  mproc_add_example_test(NAME example.naming_processes.${_suffix}
+    EXAMPLE naming_processes ARGS ${_args}
+    EXPECT "Process 1 output list length: 1000"
+           "Process 2 output list length: 1000"
+           "Total execution time: [0-9]+\\.[0-9][0-9] seconds")
+  mproc_add_example_test(NAME example.naming_processes_names.${_suffix}
+    EXAMPLE naming_processes ARGS ${_args}
+    EXPECT "name: do_something process 1")
+  mproc_add_example_test(NAME example.spawning_processes.${_suffix}
+    EXAMPLE spawning_processes ARGS ${_args}
+    EXPECT "calling do_something from process no: 0"
+           "Process 0 finished with 0 results\\."
+           "calling do_something from process no: 1"
+           "Process 1 finished with 1000 results\\."
+           "calling do_something from process no: 2"
+           "Process 2 finished with 2000 results\\."
+           "calling do_something from process no: 3"
+           "Process 3 finished with 3000 results\\."
+           "calling do_something from process no: 4"
+           "Process 4 finished with 4000 results\\."
+           "calling do_something from process no: 5"
+           "Process 5 finished with 5000 results\\.")
+  mproc_add_example_test(NAME example.killing_processes.${_suffix}
+    EXAMPLE killing_processes ARGS ${_args}
+    EXPECT "Process before execution: ${_repr_initial} False"
+           "Process running: ${_repr_started} True"
+           "Starting function"
+           "Finished function with 10 results\\."
+           "Process terminated: ${_repr_stopped}0> False"
+           "Process joined: ${_repr_stopped}0> False"
+           "Process exit code: 0")
+  mproc_add_example_test(NAME example.killing_processes_long.${_suffix}
+    EXAMPLE killing_processes ARGS ${_args} --work=long
+    EXPECT "Process before execution: ${_repr_initial} False"
+           "Process running: ${_repr_started} True"
+           "Process joined: ${_repr_stopped}-SIGTERM> False"
+           "Process exit code: -15")
+  mproc_add_example_test(NAME example.run_background_processes.${_suffix}
+    EXAMPLE run_background_processes ARGS ${_args}
+    EXPECT "Starting background_process"
+           "Starting NO_background_process"
+           "Process background_process:"
+           "FAILED_PRECONDITION: daemonic processes are not allowed to have children.*"
+           "Exiting NO_background_process")
+endforeach()

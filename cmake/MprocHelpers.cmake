@@ -1,0 +1,60 @@
+# Helper functions shared by every folder.
+include_guard(GLOBAL)
+
+# mproc_add_backend(NAME <name> SOURCES ...)
+# Declares backend `name` as an OBJECT library (so its self-registration survives static
+# linking) with the alias mproc::<name>. A backend links only mproc::api.
+function(mproc_add_backend)
+  cmake_parse_arguments(ARG "" "NAME" "SOURCES;LIBS" ${ARGN})
+  add_library(mproc_${ARG_NAME} OBJECT ${ARG_SOURCES})
+  target_link_libraries(mproc_${ARG_NAME} PUBLIC mproc::api ${ARG_LIBS})
+  add_library(mproc::${ARG_NAME} ALIAS mproc_${ARG_NAME})
+endfunction()
+
+# mproc_add_test(NAME <name> SOURCES ... LIBS ... LABELS ...)
+# A GoogleTest binary whose tests are each registered with ctest (gtest_discover_tests).
+function(mproc_add_test)
+  cmake_parse_arguments(ARG "" "NAME" "SOURCES;LIBS;LABELS" ${ARGN})
+  add_executable(${ARG_NAME} ${ARG_SOURCES})
+  target_link_libraries(${ARG_NAME} PRIVATE mproc_test_main ${ARG_LIBS})
+  gtest_discover_tests(${ARG_NAME}
+    PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT 120
+    DISCOVERY_TIMEOUT 60)
+endfunction()
+
+# mproc_add_conformance_test(BACKEND <label-suffix> SOURCES ... LIBS ...)
+# The conformance suite instantiated for one backend: labels conformance and
+# conformance-<backend>.
+function(mproc_add_conformance_test)
+  cmake_parse_arguments(ARG "" "BACKEND" "SOURCES;LIBS" ${ARGN})
+  mproc_add_test(NAME conformance_${ARG_BACKEND}_test
+    SOURCES ${ARG_SOURCES}
+    LIBS mproc_conformance ${ARG_LIBS}
+    LABELS "conformance;conformance-${ARG_BACKEND}")
+endfunction()
+
+# mproc_add_example(NAME <name> ARGS ... EXPECT ...)
+# Builds examples/<name>.cc into build/examples/<name>.
+function(mproc_add_example NAME)
+  add_executable(${NAME} ${NAME}.cc)
+  target_link_libraries(${NAME} PRIVATE mproc_workloads mproc_all_backends absl::flags
+    absl::flags_parse)
+  set_target_properties(${NAME} PROPERTIES RUNTIME_OUTPUT_DIRECTORY
+    "${CMAKE_BINARY_DIR}/examples")
+endfunction()
+
+# mproc_add_example_test(NAME <test> EXAMPLE <name> ARGS ... EXPECT <regex>...)
+# Runs an example and checks its exit code and that every EXPECT regex matches one of its
+# output lines, in order (cmake/CheckOutput.cmake).
+function(mproc_add_example_test)
+  cmake_parse_arguments(ARG "" "NAME;EXAMPLE" "ARGS;EXPECT" ${ARGN})
+  string(REPLACE ";" "%%" _expect "${ARG_EXPECT}")
+  string(REPLACE ";" "%%" _args "${ARG_ARGS}")
+  add_test(NAME ${ARG_NAME}
+    COMMAND ${CMAKE_COMMAND}
+      "-DPROGRAM=$<TARGET_FILE:${ARG_EXAMPLE}>"
+      "-DARGS=${_args}"
+      "-DEXPECT=${_expect}"
+      -P "${PROJECT_SOURCE_DIR}/cmake/CheckOutput.cmake")
+  set_tests_properties(${ARG_NAME} PROPERTIES LABELS "example" TIMEOUT 120)
+endfunction()

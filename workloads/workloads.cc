@@ -1,0 +1,170 @@
+#include "workloads/workloads.h"
+
+#include <atomic>
+#include <stdexcept>
+#include <string>
+
+#include "absl/random/random.h"
+#include "absl/strings/str_cat.h"
+#include "api/cancellation.h"
+#include "api/context.h"
+#include "api/current_process.h"
+#include "api/target.h"
+
+namespace mproc::workloads {
+namespace {
+
+std::atomic<int64_t> global_counter{0};
+
+// Runs DoSomething(count) into a list of a Manager this process starts.
+absl::StatusOr<int64_t> DoSomethingInOwnManager(int64_t count) {
+  absl::StatusOr<Context> context = GetContext();
+  if (!context.ok()) return context.status();
+  absl::StatusOr<Manager> manager = context->StartManager();
+  if (!manager.ok()) return manager.status();
+  absl::StatusOr<ListProxy<double>> list = manager->List<double>();
+  if (!list.ok()) return list.status();
+  if (absl::Status s = DoSomething(count, *list); !s.ok()) return s;
+  absl::StatusOr<int64_t> size = list->Size();
+  if (!size.ok()) return size.status();
+  if (absl::Status s = manager->Shutdown(); !s.ok()) return s;
+  return size;
+}
+
+}  // namespace
+
+absl::Status DoSomething(int64_t count, ListProxy<double> out) {
+  absl::BitGen random;
+  for (int64_t i = 0; i < count; ++i) {
+    if (absl::Status s = out.Append(absl::Uniform<double>(random, 0.0, 1.0));
+        !s.ok()) {
+      return s;
+    }
+  }
+  return absl::OkStatus();
+}
+MPROC_REGISTER_TARGET(DoSomething);
+
+absl::Status NamedDoSomething(int64_t count, ListProxy<double> out) {
+  PrintLine(absl::StrCat("name: ", CurrentProcess().name));
+  return DoSomething(count, out);
+}
+MPROC_REGISTER_TARGET(NamedDoSomething);
+
+absl::Status DoSomethingWithOwnManager(int64_t count) {
+  PrintLine("Starting function");
+  absl::StatusOr<int64_t> results = DoSomethingInOwnManager(count);
+  if (!results.ok()) return results.status();
+  PrintLine(absl::StrCat("Finished function with ", *results, " results."));
+  return absl::OkStatus();
+}
+MPROC_REGISTER_TARGET(DoSomethingWithOwnManager);
+
+absl::Status SpawnLoopItem(int64_t i) {
+  PrintLine(absl::StrCat("calling do_something from process no: ", i));
+  absl::StatusOr<int64_t> results = DoSomethingInOwnManager(i * 1000);
+  if (!results.ok()) return results.status();
+  PrintLine(absl::StrCat("Process ", i, " finished with ", *results,
+                         " results."));
+  return absl::OkStatus();
+}
+MPROC_REGISTER_TARGET(SpawnLoopItem);
+
+absl::Status BackgroundWork(int64_t count) {
+  const std::string name = CurrentProcess().name;
+  absl::StatusOr<int64_t> results = DoSomethingInOwnManager(count);
+  if (!results.ok()) return results.status();
+  PrintLine(absl::StrCat("Exiting ", name));
+  return absl::OkStatus();
+}
+MPROC_REGISTER_TARGET(BackgroundWork);
+
+void RunUntilTerminated() {
+  PrintLine("Starting function");
+  while (true) Sleep(absl::Milliseconds(20));
+}
+MPROC_REGISTER_TARGET(RunUntilTerminated);
+
+void SleepMillis(int64_t millis) { Sleep(absl::Milliseconds(millis)); }
+MPROC_REGISTER_TARGET(SleepMillis);
+
+void BurnCpu(int64_t iterations) {
+  uint64_t x = 0x9e3779b97f4a7c15ULL;
+  for (int64_t i = 0; i < iterations; ++i) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+  }
+  [[maybe_unused]] static volatile uint64_t sink;
+  sink = x;
+}
+MPROC_REGISTER_TARGET(BurnCpu);
+
+int ExitWith(int64_t code) { return static_cast<int>(code); }
+MPROC_REGISTER_TARGET(ExitWith);
+
+absl::Status FailWith(int64_t code, std::string message) {
+  return absl::Status(static_cast<absl::StatusCode>(code), message);
+}
+MPROC_REGISTER_TARGET(FailWith);
+
+void ThrowError(std::string what) { throw std::runtime_error(what); }
+MPROC_REGISTER_TARGET(ThrowError);
+
+void Print(std::string line) { PrintLine(line); }
+MPROC_REGISTER_TARGET(Print);
+
+void PrintIdentity() {
+  const ProcessInfo self = CurrentProcess();
+  const std::optional<ProcessInfo> parent = ParentProcess();
+  PrintLine(absl::StrCat("name=", self.name, " pid=", self.pid, " parent=",
+                         parent ? parent->name : "", ":",
+                         parent ? parent->pid : 0, " daemon=", self.daemon));
+}
+MPROC_REGISTER_TARGET(PrintIdentity);
+
+absl::Status ReportIdentity(ListProxy<std::string> out) {
+  const ProcessInfo self = CurrentProcess();
+  const std::optional<ProcessInfo> parent = ParentProcess();
+  if (absl::Status s = out.Append(self.name); !s.ok()) return s;
+  if (absl::Status s = out.Append(absl::StrCat(self.pid)); !s.ok()) return s;
+  if (absl::Status s = out.Append(parent ? parent->name : ""); !s.ok()) return s;
+  return out.Append(absl::StrCat(parent ? parent->pid : 0));
+}
+MPROC_REGISTER_TARGET(ReportIdentity);
+
+absl::Status AppendRange(int64_t start, int64_t count, ListProxy<int64_t> out) {
+  for (int64_t i = start; i < start + count; ++i) {
+    if (absl::Status s = out.Append(i); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+MPROC_REGISTER_TARGET(AppendRange);
+
+absl::Status SpawnGrandchild(ListProxy<std::string> out) {
+  absl::StatusOr<Context> context = GetContext();
+  if (!context.ok()) return context.status();
+  Process child = context->NewProcess(Target(&ReportIdentity, out));
+  if (absl::Status s = child.Start(); !s.ok()) return s;
+  if (absl::Status s = child.Join(); !s.ok()) return s;
+  if (child.exitcode() != 0) {
+    return absl::InternalError(absl::StrCat("grandchild exitcode ",
+                                            child.exitcode().value_or(-1000)));
+  }
+  return absl::OkStatus();
+}
+MPROC_REGISTER_TARGET(SpawnGrandchild);
+
+absl::Status SumInto(std::vector<int64_t> values, ListProxy<int64_t> out) {
+  int64_t sum = 0;
+  for (int64_t v : values) sum += v;
+  return out.Append(sum);
+}
+MPROC_REGISTER_TARGET(SumInto);
+
+void SetGlobalCounter(int64_t value) { global_counter.store(value); }
+MPROC_REGISTER_TARGET(SetGlobalCounter);
+
+int64_t GlobalCounter() { return global_counter.load(); }
+
+}  // namespace mproc::workloads

@@ -1,0 +1,91 @@
+// -----------------------------------------------------------------------------
+// File: workloads/workloads.h
+// -----------------------------------------------------------------------------
+//
+// Registered targets shared by the examples, the tests and the benchmarks.
+// Each runs on every backend and start method. Lines they print go through
+// mproc::PrintLine (one write per line).
+
+#ifndef MPROC_WORKLOADS_WORKLOADS_H_
+#define MPROC_WORKLOADS_WORKLOADS_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "api/manager.h"
+
+namespace mproc::workloads {
+
+// The chapter's do_something: appends `count` random doubles in [0, 1) to
+// `out`. Errors: those of the proxy.
+absl::Status DoSomething(int64_t count, ListProxy<double> out);
+
+// Prints its own process name as `name: <name>`, then DoSomething.
+absl::Status NamedDoSomething(int64_t count, ListProxy<double> out);
+
+// The chapter's killing_processes target: prints `Starting function`, starts
+// its own Manager, runs DoSomething(count) into it, prints
+// `Finished function with <n> results.`. Fails (as a daemon must) when the
+// Manager cannot start.
+absl::Status DoSomethingWithOwnManager(int64_t count);
+
+// The chapter's spawning_processes myFunc(i): prints
+// `calling do_something from process no: <i>`, runs DoSomething(i * 1000) into
+// a Manager of its own, prints `Process <i> finished with <n> results.`.
+absl::Status SpawnLoopItem(int64_t i);
+
+// The chapter's run_background_processes target: runs DoSomething(count) into
+// a Manager of its own (so a daemon fails here), then prints
+// `Exiting <name>`.
+absl::Status BackgroundWork(int64_t count);
+
+// Prints `Starting function`, then sleeps in cancellable steps until it is
+// terminated or killed (never returns on its own).
+void RunUntilTerminated();
+
+// Sleeps `millis` (cancellable), then returns 0.
+void SleepMillis(int64_t millis);
+
+// CPU-bound: `iterations` rounds of integer mixing; returns 0 (the result is
+// kept from being optimised away).
+void BurnCpu(int64_t iterations);
+
+// Exits with `code`.
+int ExitWith(int64_t code);
+
+// Returns absl::Status(code, message): exit code 1 and the status on stderr.
+absl::Status FailWith(int64_t code, std::string message);
+
+// Throws std::runtime_error(what): exit code 1 and `what` on stderr.
+void ThrowError(std::string what);
+
+// Prints `line`.
+void Print(std::string line);
+
+// Prints `name=<name> pid=<pid> parent=<parent name>:<parent pid>
+// daemon=<0|1>` for the current process.
+void PrintIdentity();
+
+// Appends the current process's name and pid (as text) to `out`.
+absl::Status ReportIdentity(ListProxy<std::string> out);
+
+// Appends start, start+1, ..., start+count-1 to `out`, one Append each.
+absl::Status AppendRange(int64_t start, int64_t count, ListProxy<int64_t> out);
+
+// Starts one child running ReportIdentity(out) through the current context,
+// joins it, and returns its exitcode (or the error from Start).
+absl::Status SpawnGrandchild(ListProxy<std::string> out);
+
+// Appends the sum of `values` to `out`.
+absl::Status SumInto(std::vector<int64_t> values, ListProxy<int64_t> out);
+
+// Sets the process-global counter to `value` (for memory-isolation tests)
+// and returns 0.
+void SetGlobalCounter(int64_t value);
+int64_t GlobalCounter();
+
+}  // namespace mproc::workloads
+
+#endif  // MPROC_WORKLOADS_WORKLOADS_H_

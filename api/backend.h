@@ -90,15 +90,23 @@ struct ChildIdentity {
   std::string parent_name;
 };
 
+class Listener;
+
 // Everything a backend needs to start one child.
 struct LaunchRequest {
   ChildIdentity child;
   std::string start_method;  // one of Backend::start_methods()
   TargetCall target;
+  // Set for a Manager server: the listener (from this backend's Listen) the
+  // child serves on. A backend that shares memory passes it through
+  // ChildRuntime::listener as is; one that re-executes hands the OS object
+  // (descriptor, handle) to the child and rebuilds a Listener there.
+  std::shared_ptr<Listener> listener;
 };
 
-// Serialises `request` for a child that is re-executed. `kInvalidArgument`
-// when the target is not registered (a closure cannot cross an exec).
+// Serialises `request` for a child that is re-executed (all but `listener`,
+// which the backend hands over itself). `kInvalidArgument` when the target is
+// not registered (a closure cannot cross an exec).
 [[nodiscard]] absl::StatusOr<std::string> EncodeLaunchRequest(
     const LaunchRequest& request);
 // The inverse, in the child. `kInvalidArgument` on malformed input.
@@ -118,6 +126,8 @@ struct ChildRuntime {
   // own (after fork, or in a re-executed program). False for a child that
   // shares its process (a thread): the identity is per thread.
   bool owns_process = true;
+  // The listener handed over by LaunchRequest::listener, if any.
+  std::shared_ptr<Listener> listener;
 };
 
 // The child side, shared by every backend: installs the child's identity,

@@ -29,7 +29,8 @@ ExitStatus ExitStatus::FromWindowsExitCode(uint32_t code) {
 }
 
 std::string ExitCodeToString(int exitcode) {
-  if (exitcode < 0 && -exitcode < static_cast<int>(kSignalNames.size()) &&
+  // Compare before negating: -INT_MIN overflows.
+  if (exitcode < 0 && exitcode > -static_cast<int>(kSignalNames.size()) &&
       kSignalNames[-exitcode] != nullptr) {
     return absl::StrCat("-", kSignalNames[-exitcode]);
   }

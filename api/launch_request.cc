@@ -1,4 +1,5 @@
 // Encoding of LaunchRequest for backends that re-execute the program.
+#include <limits>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -60,6 +61,11 @@ absl::StatusOr<LaunchRequest> DecodeLaunchRequest(absl::string_view bytes) {
     for (uint64_t i = 0; i < *count; ++i) {
       absl::StatusOr<int64_t> n = in.GetSignedVarint();
       if (!n.ok()) return n.status();
+      if (*n < std::numeric_limits<int>::min() ||
+          *n > std::numeric_limits<int>::max()) {
+        return absl::InvalidArgumentError(
+            "malformed launch request: identity number out of range");
+      }
       request.child.identity.push_back(static_cast<int>(*n));
     }
   }

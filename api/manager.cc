@@ -8,10 +8,24 @@
 #include "api/cancellation.h"
 #include "api/internal/lifecycle.h"
 #include "api/internal/manager_server.h"
+#include "api/internal/process_record.h"
 #include "api/internal/process_state.h"
 
 namespace mproc {
 namespace internal {
+
+absl::Status RunManagerServer(std::string authkey) {
+  std::shared_ptr<Listener> listener = CurrentState().TakeListener();
+  if (listener == nullptr) {
+    return absl::InternalError(
+        "the Manager server was launched without its listener");
+  }
+  absl::Status served = ServeManager(*listener, authkey);
+  listener->Close();
+  CancellationPoint();  // a terminated server ends as terminated
+  return served;
+}
+MPROC_REGISTER_TARGET_AS("mproc.ManagerServer", &RunManagerServer);
 
 // The process-side half of a running Manager: its server Process and
 // endpoint. Shared by the Manager object and the exit-time rules.
@@ -115,20 +129,18 @@ absl::StatusOr<Manager> Context::StartManager() const {
   endpoint->address = listener->address();
   endpoint->authkey = authkey;
 
-  TargetCall serve = TargetCall::FromClosure(
-      [listener, authkey]() -> absl::StatusOr<int> {
-        absl::Status served = internal::ServeManager(*listener, authkey);
-        listener->Close();
-        CancellationPoint();  // a terminated server ends as terminated
-        if (!served.ok()) return served;
-        return 0;
-      });
-  Process server = NewProcess(std::move(serve), {.kill_on_parent_death = true});
+  Process server = NewProcess(Target(&internal::RunManagerServer, authkey),
+                              {.kill_on_parent_death = true});
   const std::string name = absl::StrCat(
       "Manager-", server.name().substr(std::string("Process-").size()));
   (void)server.set_name(name);
+  {
+    absl::MutexLock lock(&server.record_->mu);
+    server.record_->listener = listener;
+  }
+  listener.reset();
+  // The listener is kept alive by the record until Start hands it over.
   if (absl::Status started = server.Start(); !started.ok()) {
-    listener->Close();
     return started;
   }
   auto core = std::make_shared<internal::ManagerCore>(std::move(server),

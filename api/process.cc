@@ -47,10 +47,12 @@ absl::Status CheckParentCall(ProcessRecord* record, absl::string_view verb) {
   if (record == nullptr) return internal::MovedFromError();
   absl::MutexLock lock(&record->mu);
   if (record->phase == Phase::kClosed) return internal::ClosedError();
-  if (record->phase == Phase::kInitial) return internal::NotStartedError(verb);
+  // As CPython: the parent check comes first (a forked child's copy of its
+  // own Process object is still unstarted).
   if (record->parent_pid != internal::CurrentState().pid()) {
     return internal::NotAChildError(verb);
   }
+  if (record->phase == Phase::kInitial) return internal::NotStartedError(verb);
   return absl::OkStatus();
 }
 
@@ -97,14 +99,15 @@ absl::Status Process::Start() {
         record_->kill_on_parent_death.value_or(record_->daemon);
     request.start_method = record_->start_method.name;
     request.target = record_->target;
+    request.listener = record_->listener;
   }
   request.child.parent_pid = self.pid();
   request.child.parent_name = self.info().name;
 
   self.ReapChildren();
   // The child must see every write this process made before Start.
-  if (absl::Status flushed = self.FlushConnections(); !flushed.ok()) {
-    return flushed;
+  if (absl::Status synced = self.SyncConnections(); !synced.ok()) {
+    return synced;
   }
 
   absl::StatusOr<std::unique_ptr<Child>> child =
@@ -115,8 +118,9 @@ absl::Status Process::Start() {
     record_->pid = (*child)->pid();
     record_->child = std::shared_ptr<Child>(*std::move(child));
     record_->phase = Phase::kStarted;
-    // The child has its own copy; drop ours (and what its closure holds).
+    // The child has its own copies; drop ours.
     record_->target = TargetCall();
+    record_->listener.reset();
   }
   self.AddChild(record_);
   if (self.parent() == std::nullopt) internal::EnsureExitRulesAtExit();

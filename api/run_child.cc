@@ -42,6 +42,14 @@ ExitStatus RunChild(const LaunchRequest& request, const ChildRuntime& runtime) {
       ReportTargetFailure(request.child.name, result.status().ToString());
       code = 1;
     }
+    if (code == 0) {
+      // The parent must see every write once Join returns; a write that
+      // failed on the server fails the child, as a failed call would.
+      if (absl::Status synced = state->SyncConnections(); !synced.ok()) {
+        ReportTargetFailure(request.child.name, synced.ToString());
+        code = 1;
+      }
+    }
   } catch (const ProcessCancelled&) {
     // The flag below decides the exit.
   } catch (const std::exception& e) {

@@ -29,7 +29,7 @@ function(mproc_add_conformance_test)
   cmake_parse_arguments(ARG "" "BACKEND" "SOURCES;LIBS" ${ARGN})
   mproc_add_test(NAME conformance_${ARG_BACKEND}_test
     SOURCES ${ARG_SOURCES}
-    LIBS mproc_conformance ${ARG_LIBS}
+    LIBS mproc_conformance mproc_workloads ${ARG_LIBS}
     LABELS "conformance;conformance-${ARG_BACKEND}")
 endfunction()
 

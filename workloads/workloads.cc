@@ -162,6 +162,42 @@ absl::Status SumInto(std::vector<int64_t> values, ListProxy<int64_t> out) {
 }
 MPROC_REGISTER_TARGET(SumInto);
 
+absl::Status StartDaemonGrandchildAndReturn(ListProxy<std::string> out) {
+  absl::StatusOr<Context> context = GetContext();
+  if (!context.ok()) return context.status();
+  Process grandchild =
+      context->NewProcess(Target(&RunUntilTerminated), {.daemon = true});
+  if (absl::Status s = grandchild.Start(); !s.ok()) return s;
+  return out.Append(grandchild.name());
+}
+MPROC_REGISTER_TARGET(StartDaemonGrandchildAndReturn);
+
+absl::Status StartGrandchildAndReturn(int64_t count, ListProxy<int64_t> out) {
+  absl::StatusOr<Context> context = GetContext();
+  if (!context.ok()) return context.status();
+  Process grandchild = context->NewProcess(Target(&AppendRange, 0, count, out));
+  return grandchild.Start();
+}
+MPROC_REGISTER_TARGET(StartGrandchildAndReturn);
+
+int ExitWithDaemonFlag() { return CurrentProcess().daemon ? 20 : 10; }
+MPROC_REGISTER_TARGET(ExitWithDaemonFlag);
+
+absl::Status CopySize(ListProxy<int64_t> in, ListProxy<int64_t> out) {
+  absl::StatusOr<int64_t> size = in.Size();
+  if (!size.ok()) return size.status();
+  return out.Append(*size);
+}
+MPROC_REGISTER_TARGET(CopySize);
+
+void PrintLines(int64_t count, std::string text) {
+  const std::string name = CurrentProcess().name;
+  for (int64_t i = 0; i < count; ++i) {
+    PrintLine(absl::StrCat(name, " ", i, " ", text));
+  }
+}
+MPROC_REGISTER_TARGET(PrintLines);
+
 void SetGlobalCounter(int64_t value) { global_counter.store(value); }
 MPROC_REGISTER_TARGET(SetGlobalCounter);
 

@@ -81,6 +81,24 @@ absl::Status SpawnGrandchild(ListProxy<std::string> out);
 // Appends the sum of `values` to `out`.
 absl::Status SumInto(std::vector<int64_t> values, ListProxy<int64_t> out);
 
+// Starts a daemon grandchild that runs until terminated, appends its name to
+// `out`, and returns without joining it: the exit-time rules must terminate
+// and join it.
+absl::Status StartDaemonGrandchildAndReturn(ListProxy<std::string> out);
+
+// Starts a non-daemon grandchild running AppendRange(0, count, out) and
+// returns without joining it: the exit-time rules must join it.
+absl::Status StartGrandchildAndReturn(int64_t count, ListProxy<int64_t> out);
+
+// Returns 20 in a daemon, 10 otherwise.
+int ExitWithDaemonFlag();
+
+// Appends `in.Size()` to `out`.
+absl::Status CopySize(ListProxy<int64_t> in, ListProxy<int64_t> out);
+
+// Prints `count` lines `<name> <i> <text>`, one PrintLine each.
+void PrintLines(int64_t count, std::string text);
+
 // Sets the process-global counter to `value` (for memory-isolation tests)
 // and returns 0.
 void SetGlobalCounter(int64_t value);

@@ -155,12 +155,18 @@ absl::Status ManagerConnection::Post(absl::string_view payload) {
   absl::MutexLock lock(&mu_);
   if (!broken_.ok()) return broken_;
   AppendFrame(payload, pending_);
+  unacknowledged_ = true;
   if (pending_.size() >= kFlushThreshold) return FlushLocked();
   return absl::OkStatus();
 }
 
 absl::StatusOr<std::string> ManagerConnection::Call(absl::string_view payload) {
   absl::MutexLock lock(&mu_);
+  return CallLocked(payload);
+}
+
+absl::StatusOr<std::string> ManagerConnection::CallLocked(
+    absl::string_view payload) {
   if (!broken_.ok()) return broken_;
   AppendFrame(payload, pending_);
   if (absl::Status s = FlushLocked(); !s.ok()) return s;
@@ -172,14 +178,17 @@ absl::StatusOr<std::string> ManagerConnection::Call(absl::string_view payload) {
   }
   if (!frame.ok()) return Broken(frame.status());
   if (!frame->has_value()) return Broken(absl::UnavailableError("closed"));
+  unacknowledged_ = false;
   absl::string_view body;
   if (absl::Status s = DecodeReply(**frame, body); !s.ok()) return s;
   return std::string(body);
 }
 
-absl::Status ManagerConnection::Flush() {
+absl::Status ManagerConnection::Sync() {
   absl::MutexLock lock(&mu_);
-  return FlushLocked();
+  if (!broken_.ok()) return broken_;
+  if (!unacknowledged_) return absl::OkStatus();
+  return CallLocked(Request(Op::kSync)).status();
 }
 
 void ManagerConnection::Close() {
@@ -262,7 +271,7 @@ absl::Status CallShutdown(const ManagerEndpoint& endpoint) {
 
 void DropConnection(const ManagerEndpoint& endpoint) {
   if (auto connection = CurrentState().TakeConnection(endpoint.address)) {
-    (void)connection->Flush();
+    (void)connection->Sync();
     connection->Close();
   }
 }

@@ -55,14 +55,18 @@ class ManagerConnection {
   [[nodiscard]] absl::Status Post(absl::string_view payload);
   // Sends queued requests and `payload`, and returns the reply's body.
   [[nodiscard]] absl::StatusOr<std::string> Call(absl::string_view payload);
-  // Sends queued requests.
-  [[nodiscard]] absl::Status Flush();
+  // Returns once the server has applied every earlier write of this
+  // connection (a round trip, only when writes are unacknowledged), or the
+  // first error one of them met.
+  [[nodiscard]] absl::Status Sync();
   // Closes the channel; later calls fail with `kUnavailable`.
   void Close();
 
  private:
   ManagerConnection(std::string address, std::unique_ptr<Channel> channel);
   absl::Status FlushLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<std::string> CallLocked(absl::string_view payload)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status Broken(absl::Status cause) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const std::string address_;
@@ -70,6 +74,8 @@ class ManagerConnection {
   std::unique_ptr<Channel> channel_ ABSL_GUARDED_BY(mu_);
   FrameReader reader_ ABSL_GUARDED_BY(mu_);
   std::string pending_ ABSL_GUARDED_BY(mu_);
+  // Writes were posted since the last reply.
+  bool unacknowledged_ ABSL_GUARDED_BY(mu_) = false;
   absl::Status broken_ ABSL_GUARDED_BY(mu_);
 };
 
@@ -90,7 +96,7 @@ class ManagerConnection {
 // Asks the server to stop; it replies, then stops.
 [[nodiscard]] absl::Status CallShutdown(const ManagerEndpoint& endpoint);
 
-// Flushes and closes the calling process's connection to `endpoint`, if any.
+// Syncs and closes the calling process's connection to `endpoint`, if any.
 void DropConnection(const ManagerEndpoint& endpoint);
 
 }  // namespace mproc::internal

@@ -19,8 +19,10 @@ void AppendFrame(absl::string_view payload, std::string& out) {
 
 absl::Status FrameReader::Fill(size_t needed) {
   while (buffer_.size() - start_ < needed) {
-    if (start_ > 0 && start_ == buffer_.size()) {
-      buffer_.clear();
+    // Drop the frames already returned before reading more, or the buffer
+    // grows with everything the connection ever carried.
+    if (start_ > 0) {
+      buffer_.erase(0, start_);
       start_ = 0;
     }
     const size_t old_size = buffer_.size();

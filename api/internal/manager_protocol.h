@@ -19,6 +19,8 @@
 //   Get       id(varint) index(signed varint) -> item(bytes)
 //   Snapshot  id(varint)                     -> count(varint) item(bytes)...
 //   Shutdown                                 -> -        (server then stops)
+//   Sync                                     -> -        (every earlier write
+//                                                         is applied)
 
 #ifndef MPROC_API_INTERNAL_MANAGER_PROTOCOL_H_
 #define MPROC_API_INTERNAL_MANAGER_PROTOCOL_H_
@@ -44,6 +46,8 @@ enum class Op : uint8_t {
   kGet = 6,
   kSnapshot = 7,
   kShutdown = 8,
+  kSync = 9,
+  kLastOp = kSync,
 };
 
 inline constexpr size_t kMaxFramePayload = 64 << 20;

@@ -79,7 +79,7 @@ void Server::Serve(std::shared_ptr<Channel> channel) {
     ByteReader in(**frame);
     absl::StatusOr<uint64_t> raw_op = in.GetVarint();
     if (!raw_op.ok() || *raw_op < static_cast<uint64_t>(Op::kHello) ||
-        *raw_op > static_cast<uint64_t>(Op::kShutdown)) {
+        *raw_op > static_cast<uint64_t>(Op::kLastOp)) {
       LogDropped("malformed request (unknown operation)");
       break;
     }
@@ -136,7 +136,7 @@ absl::Status Server::Apply(Op op, ByteReader& in, ByteWriter& reply) {
   if (op == Op::kHello) {
     return absl::FailedPreconditionError("Hello sent twice");
   }
-  if (op == Op::kShutdown) return absl::OkStatus();
+  if (op == Op::kShutdown || op == Op::kSync) return absl::OkStatus();
   absl::MutexLock lock(&mu_);
   if (op == Op::kCreateList) {
     const uint64_t id = next_list_id_++;

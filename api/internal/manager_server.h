@@ -25,6 +25,10 @@ namespace mproc::internal {
 [[nodiscard]] absl::Status ServeManager(Listener& listener,
                                         absl::string_view authkey);
 
+// The Manager server process's target (registered as "mproc.ManagerServer"):
+// serves on the listener the process was launched with.
+[[nodiscard]] absl::Status RunManagerServer(std::string authkey);
+
 }  // namespace mproc::internal
 
 #endif  // MPROC_API_INTERNAL_MANAGER_SERVER_H_

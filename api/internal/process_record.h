@@ -44,6 +44,8 @@ struct ProcessRecord {
   bool daemon ABSL_GUARDED_BY(mu) = false;
   std::optional<bool> kill_on_parent_death ABSL_GUARDED_BY(mu);
   TargetCall target ABSL_GUARDED_BY(mu);
+  // A Manager server's listener, handed to the child at Start.
+  std::shared_ptr<Listener> listener ABSL_GUARDED_BY(mu);
   // A bad name given at construction, reported by Start.
   absl::Status deferred_error ABSL_GUARDED_BY(mu);
   Phase phase ABSL_GUARDED_BY(mu) = Phase::kInitial;

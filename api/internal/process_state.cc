@@ -42,7 +42,8 @@ ProcessState::ProcessState(const ChildIdentity& identity,
                            StartMethod start_method)
     : launcher_(runtime.backend),
       launch_method_(std::move(start_method)),
-      cancellation_(runtime.cancellation) {
+      cancellation_(runtime.cancellation),
+      listener_(runtime.listener) {
   info_.name = identity.name;
   info_.pid = runtime.pid;
   info_.daemon = identity.daemon;
@@ -120,7 +121,7 @@ std::shared_ptr<ManagerConnection> ProcessState::TakeConnection(
   return connection;
 }
 
-absl::Status ProcessState::FlushConnections() {
+absl::Status ProcessState::SyncConnections() {
   std::vector<std::shared_ptr<ManagerConnection>> connections;
   {
     absl::MutexLock lock(&mu_);
@@ -129,12 +130,12 @@ absl::Status ProcessState::FlushConnections() {
     }
   }
   absl::Status first;
-  for (const auto& connection : connections) first.Update(connection->Flush());
+  for (const auto& connection : connections) first.Update(connection->Sync());
   return first;
 }
 
 void ProcessState::RunExitRules(bool cancelled) {
-  ReportFailure("flushing Manager writes at exit", FlushConnections());
+  ReportFailure("syncing Manager writes at exit", SyncConnections());
 
   std::vector<std::shared_ptr<ExitShutdown>> managers;
   {
@@ -171,7 +172,7 @@ void ProcessState::RunExitRules(bool cancelled) {
     connections.swap(connections_);
   }
   for (auto& [address, connection] : connections) {
-    ReportFailure("flushing Manager writes at exit", connection->Flush());
+    ReportFailure("syncing Manager writes at exit", connection->Sync());
     connection->Close();
   }
 }

@@ -55,6 +55,9 @@ class ProcessState {
     return cancellation_;
   }
 
+  // The listener a Manager server was launched with (once; then nullptr).
+  std::shared_ptr<Listener> TakeListener() { return std::move(listener_); }
+
   // True while cancellation may unwind this process: it has a flag and has
   // not begun its exit-time rules (which must run to the end).
   bool cancellable() const {
@@ -80,10 +83,11 @@ class ProcessState {
   void AddConnection(absl::string_view address,
                      std::shared_ptr<ManagerConnection> connection);
   std::shared_ptr<ManagerConnection> TakeConnection(absl::string_view address);
-  // Sends every connection's queued writes; reports the first failure.
-  [[nodiscard]] absl::Status FlushConnections();
+  // Returns once every connection's writes are applied by its server;
+  // reports the first failure.
+  [[nodiscard]] absl::Status SyncConnections();
 
-  // The exit-time rules: flush connections, shut down Managers, terminate
+  // The exit-time rules: sync connections, shut down Managers, terminate
   // then join daemon children, join the others. When `cancelled`, every
   // child is terminated first (a cancelled thread child cannot leave
   // children behind). Prints what fails on stderr.
@@ -96,6 +100,7 @@ class ProcessState {
   StartMethod launch_method_;
   std::shared_ptr<CancellationFlag> cancellation_;
   std::atomic<bool> exiting_{false};
+  std::shared_ptr<Listener> listener_;
 
   absl::Mutex mu_;
   int next_child_number_ ABSL_GUARDED_BY(mu_) = 1;

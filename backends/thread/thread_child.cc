@@ -102,7 +102,8 @@ absl::StatusOr<std::unique_ptr<Child>> LaunchThreadChild(
           request, ChildRuntime{.pid = pid,
                                 .backend = backend,
                                 .cancellation = state->cancellation,
-                                .owns_process = false});
+                                .owns_process = false,
+                                .listener = request.listener});
       absl::MutexLock lock(&state->mu);
       state->exit = exit;
       if (state->detached) unreaped_children.fetch_sub(1);

@@ -1,0 +1,23 @@
+// -----------------------------------------------------------------------------
+// File: tests/backends/thread_probe.h
+// -----------------------------------------------------------------------------
+//
+// The thread backend's resource probe for the conformance suite.
+
+#ifndef MPROC_TESTS_BACKENDS_THREAD_PROBE_H_
+#define MPROC_TESTS_BACKENDS_THREAD_PROBE_H_
+
+#include "backends/thread/thread_resources.h"
+#include "tests/conformance/conformance.h"
+
+namespace mproc::testing {
+
+// Unreaped thread children, and open in-memory channels and listeners.
+inline conformance::ResourceSnapshot ProbeThreadResources() {
+  return {.children = thread::UnreapedChildCount(),
+          .descriptors = thread::OpenTransportCount()};
+}
+
+}  // namespace mproc::testing
+
+#endif  // MPROC_TESTS_BACKENDS_THREAD_PROBE_H_

@@ -279,10 +279,11 @@ std::vector<Backend*> RegisteredBackends();
 // MPROC_REGISTER_BACKEND(BackendClass)
 //
 // Registers one default-constructed BackendClass. Put it in the backend's .cc,
-// which must be linked whole (CMake: mproc_add_backend makes an OBJECT library).
-#define MPROC_REGISTER_BACKEND(BackendClass)                          \
-  [[maybe_unused]] static const bool MPROC_INTERNAL_CONCAT(           \
-      mproc_backend_registered_, __LINE__) =                          \
+// which must be linked whole (CMake: mproc_add_backend makes an OBJECT
+// library).
+#define MPROC_REGISTER_BACKEND(BackendClass)                \
+  [[maybe_unused]] static const bool MPROC_INTERNAL_CONCAT( \
+      mproc_backend_registered_, __LINE__) =                \
       ::mproc::RegisterBackend(std::make_unique<BackendClass>())
 
 #endif  // MPROC_API_BACKEND_H_

@@ -35,10 +35,10 @@ void Sleep(absl::Duration duration) {
   // touching it, which makes absl::Mutex re-evaluate the condition.
   absl::Mutex mu;
   std::stop_callback wake(token, [&mu] { absl::MutexLock lock(&mu); });
-  mu.LockWhenWithTimeout(absl::Condition(
-                             +[](std::stop_token* t) { return t->stop_requested(); },
-                             &token),
-                         duration);
+  mu.LockWhenWithTimeout(
+      absl::Condition(
+          +[](std::stop_token* t) { return t->stop_requested(); }, &token),
+      duration);
   mu.Unlock();
   CancellationPoint();
 }

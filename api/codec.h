@@ -53,8 +53,8 @@ struct Codec<bool> {
 
 // Integers travel as 64-bit varints and are range-checked on the way in.
 template <typename T>
-struct Codec<T, std::enable_if_t<std::is_integral_v<T> &&
-                                 !std::is_same_v<T, bool>>> {
+struct Codec<
+    T, std::enable_if_t<std::is_integral_v<T> && !std::is_same_v<T, bool>>> {
   static void Encode(T value, ByteWriter& out) {
     if constexpr (std::is_signed_v<T>) {
       out.PutSignedVarint(value);

@@ -70,10 +70,12 @@ absl::StatusOr<Context> GetContext(absl::string_view name) {
   Backend* backend = FindBackend(backend_name);
   if (backend != nullptr) {
     std::vector<StartMethod> methods = backend->start_methods();
-    if (colon == absl::string_view::npos) return Context(backend, methods.front());
+    if (colon == absl::string_view::npos)
+      return Context(backend, methods.front());
     absl::string_view method_name = name.substr(colon + 1);
     for (StartMethod& method : methods) {
-      if (method.name == method_name) return Context(backend, std::move(method));
+      if (method.name == method_name)
+        return Context(backend, std::move(method));
     }
   }
   return absl::NotFoundError(

@@ -28,9 +28,7 @@ class Context {
   std::string name() const;
   Backend& backend() const { return *backend_; }
   const StartMethod& start_method() const { return start_method_; }
-  const Capabilities& capabilities() const {
-    return backend_->capabilities();
-  }
+  const Capabilities& capabilities() const { return backend_->capabilities(); }
 
   // A new, unstarted Process running `target`. Takes the next default name of
   // the calling process (`Process-N`) even when `options.name` is set, as
@@ -43,7 +41,8 @@ class Context {
   [[nodiscard]] absl::StatusOr<Manager> StartManager() const;
 
   friend bool operator==(const Context& a, const Context& b) {
-    return a.backend_ == b.backend_ && a.start_method_.name == b.start_method_.name;
+    return a.backend_ == b.backend_ &&
+           a.start_method_.name == b.start_method_.name;
   }
 
  private:

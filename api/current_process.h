@@ -20,8 +20,8 @@ namespace mproc {
 
 // A snapshot of one process's identity.
 struct ProcessInfo {
-  std::string name;           // "MainProcess", "Process-1", "Process-1:2", ...
-  int64_t pid = 0;            // synthetic on the thread backend
+  std::string name;  // "MainProcess", "Process-1", "Process-1:2", ...
+  int64_t pid = 0;   // synthetic on the thread backend
   bool daemon = false;
   std::vector<int> identity;  // {} for the main process, {1, 2} for Process-1:2
 };

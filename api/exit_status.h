@@ -20,7 +20,8 @@ namespace mproc {
 inline constexpr int kTerminateSignal = 15;  // SIGTERM
 inline constexpr int kKillSignal = 9;        // SIGKILL
 
-// Exit codes the Windows backend passes to TerminateProcess (CPython uses 0x10000).
+// Exit codes the Windows backend passes to TerminateProcess (CPython uses
+// 0x10000).
 inline constexpr uint32_t kWindowsTerminateCode = 0x10000 + kTerminateSignal;
 inline constexpr uint32_t kWindowsKillCode = 0x10000 + kKillSignal;
 

@@ -47,12 +47,18 @@ absl::StatusOr<LaunchRequest> DecodeLaunchRequest(absl::string_view bytes) {
   auto bytes_field = [&](std::string& field) {
     if (!status.ok()) return;
     absl::StatusOr<absl::string_view> v = in.GetBytes();
-    if (v.ok()) field = std::string(*v); else status = v.status();
+    if (v.ok())
+      field = std::string(*v);
+    else
+      status = v.status();
   };
   auto bool_field = [&](bool& field) {
     if (!status.ok()) return;
     absl::StatusOr<bool> v = in.GetBool();
-    if (v.ok()) field = *v; else status = v.status();
+    if (v.ok())
+      field = *v;
+    else
+      status = v.status();
   };
   bytes_field(request.child.name);
   if (status.ok()) {
@@ -73,7 +79,10 @@ absl::StatusOr<LaunchRequest> DecodeLaunchRequest(absl::string_view bytes) {
   bool_field(request.child.kill_on_parent_death);
   if (status.ok()) {
     absl::StatusOr<int64_t> pid = in.GetSignedVarint();
-    if (pid.ok()) request.child.parent_pid = *pid; else status = pid.status();
+    if (pid.ok())
+      request.child.parent_pid = *pid;
+    else
+      status = pid.status();
   }
   bytes_field(request.child.parent_name);
   bytes_field(request.start_method);
@@ -82,7 +91,8 @@ absl::StatusOr<LaunchRequest> DecodeLaunchRequest(absl::string_view bytes) {
   bytes_field(args);
   if (!status.ok()) return status;
   if (absl::Status end = in.ExpectEnd(); !end.ok()) return end;
-  request.target = TargetCall::FromRegistered(std::move(target_name), std::move(args));
+  request.target =
+      TargetCall::FromRegistered(std::move(target_name), std::move(args));
   return request;
 }
 

@@ -57,8 +57,8 @@ class ManagerCore : public ExitShutdown {
 
   void ShutdownAtExit() override {
     if (absl::Status s = Shutdown(); !s.ok()) {
-      WriteStderr(absl::StrCat("mproc: shutting down a Manager at exit: ",
-                               s.ToString(), "\n"));
+      WriteStderr(absl::StrCat(
+          "mproc: shutting down a Manager at exit: ", s.ToString(), "\n"));
     }
   }
 
@@ -96,10 +96,10 @@ absl::Status ManagerCore::Shutdown() {
   CurrentState().RemoveManager(this);
   if (!joined.ok()) return joined;
   if (!requested.ok()) {
-    return absl::UnavailableError(absl::StrCat(
-        "the Manager server had already stopped (exitcode ",
-        ExitCodeToString(server_.exitcode().value_or(0)),
-        ") when it was shut down: ", requested.message()));
+    return absl::UnavailableError(
+        absl::StrCat("the Manager server had already stopped (exitcode ",
+                     ExitCodeToString(server_.exitcode().value_or(0)),
+                     ") when it was shut down: ", requested.message()));
   }
   if (server_.exitcode() != 0) {
     return absl::InternalError(absl::StrCat(

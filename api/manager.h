@@ -89,7 +89,8 @@ class ListProxy {
   // `kOutOfRange` past either end.
   [[nodiscard]] absl::StatusOr<T> Get(int64_t index) const {
     if (absl::Status s = CheckBound(); !s.ok()) return s;
-    absl::StatusOr<std::string> item = internal::CallGet(*endpoint_, id_, index);
+    absl::StatusOr<std::string> item =
+        internal::CallGet(*endpoint_, id_, index);
     if (!item.ok()) return item.status();
     return DecodeValue<T>(*item);
   }
@@ -119,7 +120,8 @@ class ListProxy {
   absl::Status CheckBound() const {
     if (endpoint_ == nullptr) {
       return absl::FailedPreconditionError(
-          "ListProxy is not bound to a Manager; get one from Manager::List<T>()");
+          "ListProxy is not bound to a Manager; get one from "
+          "Manager::List<T>()");
     }
     return absl::OkStatus();
   }

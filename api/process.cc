@@ -89,8 +89,8 @@ absl::Status Process::Start() {
     if (self.daemon()) return internal::DaemonChildError();
     if (record_->target.empty()) return internal::EmptyTargetError();
     if (!record_->start_method.runs_closures && !record_->target.registered()) {
-      return internal::ClosureNotAllowedError(
-          absl::StrCat(record_->backend->name(), ":", record_->start_method.name));
+      return internal::ClosureNotAllowedError(absl::StrCat(
+          record_->backend->name(), ":", record_->start_method.name));
     }
     request.child.name = record_->name;
     request.child.identity = record_->identity;
@@ -128,7 +128,8 @@ absl::Status Process::Start() {
 }
 
 absl::Status Process::Join(absl::Duration timeout) {
-  if (absl::Status s = CheckParentCall(record_.get(), "join"); !s.ok()) return s;
+  if (absl::Status s = CheckParentCall(record_.get(), "join"); !s.ok())
+    return s;
   if (timeout < absl::ZeroDuration()) {
     return internal::NegativeTimeoutError("join");
   }

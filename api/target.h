@@ -87,9 +87,10 @@ class TargetCall {
 namespace internal {
 
 template <typename R>
-inline constexpr bool kIsTargetResult =
-    std::is_void_v<R> || std::is_same_v<R, absl::Status> ||
-    (std::is_integral_v<R> && !std::is_same_v<R, bool>);
+inline constexpr bool kIsTargetResult = std::is_void_v<R> ||
+                                        std::is_same_v<R, absl::Status> ||
+                                        (std::is_integral_v<R> &&
+                                         !std::is_same_v<R, bool>);
 
 // Calls `function` with `args` and turns what it returns into an exit code.
 template <typename R, typename Function, typename Tuple>
@@ -141,11 +142,9 @@ bool RegisterTarget(absl::string_view name, R (*function)(Params...)) {
   static_assert((HasCodec<std::remove_cvref_t<Params>> && ...),
                 "every parameter of a registered target needs a mproc::Codec "
                 "(see api/codec.h)");
-  static_assert(
-      ((!std::is_reference_v<Params> ||
-        std::is_const_v<std::remove_reference_t<Params>>) &&
-       ...),
-      "target parameters are taken by value or by const reference");
+  static_assert(((!std::is_reference_v<Params> ||
+                  std::is_const_v<std::remove_reference_t<Params>>)&&...),
+                "target parameters are taken by value or by const reference");
   TargetInvoker invoker = [function](ByteReader& in) -> absl::StatusOr<int> {
     absl::StatusOr<std::tuple<std::remove_cvref_t<Params>...>> args =
         DecodeArguments<std::remove_cvref_t<Params>...>(in);
@@ -194,9 +193,9 @@ TargetCall Target(R (*function)(Params...), Args&&... args) {
 // Binds a callable that takes no arguments (a lambda, say). It runs only on
 // start methods that share memory at start (posix:fork, thread).
 template <typename F>
-  requires std::invocable<F&> && (!std::is_pointer_v<std::decay_t<F>>) &&
-           internal::kIsTargetResult<std::invoke_result_t<F&>>
-TargetCall Target(F callable) {
+requires std::invocable<F&> &&
+    (!std::is_pointer_v<std::decay_t<F>>)&&internal::kIsTargetResult<
+        std::invoke_result_t<F&>> TargetCall Target(F callable) {
   using R = std::invoke_result_t<F&>;
   return TargetCall::FromClosure(
       [callable = std::move(callable)]() mutable -> absl::StatusOr<int> {
@@ -228,9 +227,9 @@ void RunChildIfRequested(int argc, char** argv);
 // MPROC_REGISTER_TARGET_AS(name, function_pointer)
 //
 // Registers `function_pointer` under `name` (for overloads or renames).
-#define MPROC_REGISTER_TARGET_AS(name, function_pointer)             \
-  [[maybe_unused]] static const bool MPROC_INTERNAL_CONCAT(          \
-      mproc_target_registered_, __LINE__) =                          \
+#define MPROC_REGISTER_TARGET_AS(name, function_pointer)    \
+  [[maybe_unused]] static const bool MPROC_INTERNAL_CONCAT( \
+      mproc_target_registered_, __LINE__) =                 \
       ::mproc::internal::RegisterTarget((name), (function_pointer))
 
 #endif  // MPROC_API_TARGET_H_

@@ -29,11 +29,13 @@ void ByteWriter::PutSignedVarint(int64_t value) {
 }
 
 void ByteWriter::PutFixed32(uint32_t value) {
-  for (int i = 0; i < 4; ++i) data_.push_back(static_cast<char>(value >> (8 * i)));
+  for (int i = 0; i < 4; ++i)
+    data_.push_back(static_cast<char>(value >> (8 * i)));
 }
 
 void ByteWriter::PutFixed64(uint64_t value) {
-  for (int i = 0; i < 8; ++i) data_.push_back(static_cast<char>(value >> (8 * i)));
+  for (int i = 0; i < 8; ++i)
+    data_.push_back(static_cast<char>(value >> (8 * i)));
 }
 
 void ByteWriter::PutDouble(double value) {

@@ -25,16 +25,18 @@ using mproc::examples::PyBool;
 absl::Status Run(const mproc::Context& ctx) {
   const bool long_work = absl::GetFlag(FLAGS_work) == "long";
   mproc::Process p = ctx.NewProcess(
-      long_work ? mproc::Target(&mproc::workloads::RunUntilTerminated)
-                : mproc::Target(&mproc::workloads::DoSomethingWithOwnManager, 10));
+      long_work
+          ? mproc::Target(&mproc::workloads::RunUntilTerminated)
+          : mproc::Target(&mproc::workloads::DoSomethingWithOwnManager, 10));
   mproc::PrintLine(absl::StrCat("Process before execution: ", p.ToString(), " ",
                                 PyBool(p.IsAlive())));
   if (absl::Status s = p.Start(); !s.ok()) return s;
-  mproc::PrintLine(
-      absl::StrCat("Process running: ", p.ToString(), " ", PyBool(p.IsAlive())));
+  mproc::PrintLine(absl::StrCat("Process running: ", p.ToString(), " ",
+                                PyBool(p.IsAlive())));
   // Short work: let the child finish, within a bound. Long work: give it a
   // moment to start, then terminate it mid-run.
-  if (absl::Status s = p.Join(long_work ? absl::Milliseconds(300) : absl::Seconds(60));
+  if (absl::Status s =
+          p.Join(long_work ? absl::Milliseconds(300) : absl::Seconds(60));
       !s.ok()) {
     return s;
   }
@@ -44,7 +46,8 @@ absl::Status Run(const mproc::Context& ctx) {
   if (absl::Status s = p.Join(); !s.ok()) return s;
   mproc::PrintLine(
       absl::StrCat("Process joined: ", p.ToString(), " ", PyBool(p.IsAlive())));
-  mproc::PrintLine(absl::StrCat("Process exit code: ", p.exitcode().value_or(0)));
+  mproc::PrintLine(
+      absl::StrCat("Process exit code: ", p.exitcode().value_or(0)));
   return absl::OkStatus();
 }
 

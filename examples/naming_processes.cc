@@ -35,8 +35,10 @@ absl::Status Run(const mproc::Context& ctx) {
   if (!length1.ok()) return length1.status();
   absl::StatusOr<int64_t> length2 = out_list2->Size();
   if (!length2.ok()) return length2.status();
-  mproc::PrintLine(absl::StrFormat("Process 1 output list length: %d", *length1));
-  mproc::PrintLine(absl::StrFormat("Process 2 output list length: %d", *length2));
+  mproc::PrintLine(
+      absl::StrFormat("Process 1 output list length: %d", *length1));
+  mproc::PrintLine(
+      absl::StrFormat("Process 2 output list length: %d", *length2));
   if (absl::Status s = manager->Shutdown(); !s.ok()) return s;
   mproc::PrintLine(absl::StrFormat("Total execution time: %.2f seconds",
                                    absl::ToDoubleSeconds(absl::Now() - start)));

@@ -15,7 +15,8 @@ int main(int argc, char** argv) {
     absl::Status status = process.Start();
     if (status.ok()) status = process.Join();
     if (!status.ok()) {
-      std::fprintf(stderr, "spawning_processes: %s\n", status.ToString().c_str());
+      std::fprintf(stderr, "spawning_processes: %s\n",
+                   status.ToString().c_str());
       return 1;
     }
     if (process.exitcode() != 0) {

@@ -64,8 +64,8 @@ absl::Status SpawnLoopItem(int64_t i) {
   PrintLine(absl::StrCat("calling do_something from process no: ", i));
   absl::StatusOr<int64_t> results = DoSomethingInOwnManager(i * 1000);
   if (!results.ok()) return results.status();
-  PrintLine(absl::StrCat("Process ", i, " finished with ", *results,
-                         " results."));
+  PrintLine(
+      absl::StrCat("Process ", i, " finished with ", *results, " results."));
   return absl::OkStatus();
 }
 MPROC_REGISTER_TARGET(SpawnLoopItem);
@@ -84,6 +84,22 @@ void RunUntilTerminated() {
   while (true) Sleep(absl::Milliseconds(20));
 }
 MPROC_REGISTER_TARGET(RunUntilTerminated);
+
+absl::Status SwallowCancellationOnce() {
+  try {
+    try {
+      RunUntilTerminated();
+    } catch (const std::exception& e) {
+      return absl::InternalError(absl::StrCat(
+          "the unwind was caught as a std::exception: ", e.what()));
+    }
+  } catch (...) {
+    PrintLine("swallowed");
+  }
+  // The request is still pending: this point unwinds again.
+  while (true) Sleep(absl::Milliseconds(20));
+}
+MPROC_REGISTER_TARGET(SwallowCancellationOnce);
 
 void SleepMillis(int64_t millis) { Sleep(absl::Milliseconds(millis)); }
 MPROC_REGISTER_TARGET(SleepMillis);
@@ -117,8 +133,8 @@ MPROC_REGISTER_TARGET(Print);
 void PrintIdentity() {
   const ProcessInfo self = CurrentProcess();
   const std::optional<ProcessInfo> parent = ParentProcess();
-  PrintLine(absl::StrCat("name=", self.name, " pid=", self.pid, " parent=",
-                         parent ? parent->name : "", ":",
+  PrintLine(absl::StrCat("name=", self.name, " pid=", self.pid,
+                         " parent=", parent ? parent->name : "", ":",
                          parent ? parent->pid : 0, " daemon=", self.daemon));
 }
 MPROC_REGISTER_TARGET(PrintIdentity);
@@ -128,7 +144,8 @@ absl::Status ReportIdentity(ListProxy<std::string> out) {
   const std::optional<ProcessInfo> parent = ParentProcess();
   if (absl::Status s = out.Append(self.name); !s.ok()) return s;
   if (absl::Status s = out.Append(absl::StrCat(self.pid)); !s.ok()) return s;
-  if (absl::Status s = out.Append(parent ? parent->name : ""); !s.ok()) return s;
+  if (absl::Status s = out.Append(parent ? parent->name : ""); !s.ok())
+    return s;
   return out.Append(absl::StrCat(parent ? parent->pid : 0));
 }
 MPROC_REGISTER_TARGET(ReportIdentity);
@@ -148,8 +165,8 @@ absl::Status SpawnGrandchild(ListProxy<std::string> out) {
   if (absl::Status s = child.Start(); !s.ok()) return s;
   if (absl::Status s = child.Join(); !s.ok()) return s;
   if (child.exitcode() != 0) {
-    return absl::InternalError(absl::StrCat("grandchild exitcode ",
-                                            child.exitcode().value_or(-1000)));
+    return absl::InternalError(
+        absl::StrCat("grandchild exitcode ", child.exitcode().value_or(-1000)));
   }
   return absl::OkStatus();
 }

@@ -45,6 +45,12 @@ absl::Status BackgroundWork(int64_t count);
 // terminated or killed (never returns on its own).
 void RunUntilTerminated();
 
+// Prints `Starting function` and runs until terminated, swallowing the
+// cancellation unwind once with `catch (...)` (a `catch (const
+// std::exception&)` does not see it); the next cancellation point unwinds it
+// again, so it still ends as terminated.
+absl::Status SwallowCancellationOnce();
+
 // Sleeps `millis` (cancellable), then returns 0.
 void SleepMillis(int64_t millis);
 

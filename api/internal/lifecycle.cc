@@ -54,8 +54,8 @@ absl::Status ValidateName(absl::string_view name) {
   }
   if (name.size() > kMaxNameBytes) {
     return absl::InvalidArgumentError(
-        absl::StrCat("process name is ", name.size(), " bytes long; the limit is ",
-                     kMaxNameBytes, " bytes"));
+        absl::StrCat("process name is ", name.size(),
+                     " bytes long; the limit is ", kMaxNameBytes, " bytes"));
   }
   if (name.find('\0') != absl::string_view::npos) {
     return absl::InvalidArgumentError(
@@ -114,12 +114,14 @@ absl::Status MovedFromError() {
 }
 absl::Status NegativeTimeoutError(absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat(
-      what, " timeout is negative; pass a duration >= 0 (0 polls), or none to "
-            "wait without limit"));
+      what,
+      " timeout is negative; pass a duration >= 0 (0 polls), or none to "
+      "wait without limit"));
 }
 absl::Status EmptyTargetError() {
   return absl::InvalidArgumentError(
-      "process has no target; build one with mproc::Target(&function, args...)");
+      "process has no target; build one with mproc::Target(&function, "
+      "args...)");
 }
 absl::Status ClosureNotAllowedError(absl::string_view context_name) {
   return absl::InvalidArgumentError(absl::StrCat(
@@ -185,4 +187,3 @@ std::string FormatRepr(const ReprFields& fields) {
 }
 
 }  // namespace mproc::internal
-

@@ -29,7 +29,8 @@ absl::StatusOr<std::shared_ptr<ManagerConnection>> ConnectionFor(
         "its proxies are in use");
   }
   ProcessState& self = CurrentState();
-  if (auto connection = self.FindConnection(endpoint.address)) return connection;
+  if (auto connection = self.FindConnection(endpoint.address))
+    return connection;
   absl::StatusOr<std::shared_ptr<ManagerConnection>> opened =
       ManagerConnection::Open(endpoint);
   if (!opened.ok()) return opened.status();
@@ -70,7 +71,8 @@ void EncodeEndpoint(const ManagerEndpoint* endpoint, ByteWriter& out) {
   out.PutBytes(endpoint->authkey);
 }
 
-absl::StatusOr<std::shared_ptr<ManagerEndpoint>> DecodeEndpoint(ByteReader& in) {
+absl::StatusOr<std::shared_ptr<ManagerEndpoint>> DecodeEndpoint(
+    ByteReader& in) {
   absl::StatusOr<absl::string_view> backend = in.GetBytes();
   if (!backend.ok()) return backend.status();
   if (backend->empty()) return std::shared_ptr<ManagerEndpoint>();
@@ -104,8 +106,8 @@ absl::StatusOr<std::shared_ptr<ManagerConnection>> ManagerConnection::Open(
     const ManagerEndpoint& endpoint) {
   Backend* backend = FindBackend(endpoint.backend);
   if (backend == nullptr) {
-    return absl::NotFoundError(absl::StrCat("backend '", endpoint.backend,
-                                            "' is not linked into this program"));
+    return absl::NotFoundError(absl::StrCat(
+        "backend '", endpoint.backend, "' is not linked into this program"));
   }
   absl::StatusOr<std::unique_ptr<Channel>> channel =
       backend->Connect(endpoint.address);
@@ -113,9 +115,10 @@ absl::StatusOr<std::shared_ptr<ManagerConnection>> ManagerConnection::Open(
     CancellationPoint();
     return absl::Status(
         channel.status().code(),
-        absl::StrCat("cannot connect to the Manager at ", endpoint.address,
-                     ": ", channel.status().message(),
-                     "; keep the Manager running while its proxies are in use"));
+        absl::StrCat(
+            "cannot connect to the Manager at ", endpoint.address, ": ",
+            channel.status().message(),
+            "; keep the Manager running while its proxies are in use"));
   }
   std::shared_ptr<ManagerConnection> connection(
       new ManagerConnection(endpoint.address, *std::move(channel)));

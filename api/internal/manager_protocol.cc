@@ -26,7 +26,8 @@ absl::Status FrameReader::Fill(size_t needed) {
       start_ = 0;
     }
     const size_t old_size = buffer_.size();
-    const size_t want = std::max<size_t>(needed - (old_size - start_), 64 << 10);
+    const size_t want =
+        std::max<size_t>(needed - (old_size - start_), 64 << 10);
     buffer_.resize(old_size + want);
     absl::StatusOr<size_t> got =
         channel_.ReadSome(gsl::span<char>(buffer_.data() + old_size, want));
@@ -54,9 +55,9 @@ absl::StatusOr<std::optional<std::string>> FrameReader::Next() {
   ByteReader header(absl::string_view(buffer_).substr(start_, 4));
   const uint32_t size = *header.GetFixed32();
   if (size > kMaxFramePayload) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "malformed mproc frame: payload of ", size, " bytes exceeds the limit of ",
-        kMaxFramePayload));
+    return absl::InvalidArgumentError(
+        absl::StrCat("malformed mproc frame: payload of ", size,
+                     " bytes exceeds the limit of ", kMaxFramePayload));
   }
   if (absl::Status s = Fill(4 + size); !s.ok()) return s;
   std::string payload = buffer_.substr(start_ + 4, size);
@@ -80,7 +81,8 @@ absl::Status DecodeReply(absl::string_view payload, absl::string_view& body) {
   absl::StatusOr<absl::string_view> message = in.GetBytes();
   if (!message.ok()) return message.status();
   if (*code > static_cast<uint64_t>(absl::StatusCode::kUnauthenticated)) {
-    return absl::InvalidArgumentError("malformed mproc reply: unknown status code");
+    return absl::InvalidArgumentError(
+        "malformed mproc reply: unknown status code");
   }
   if (*code != 0) {
     return absl::Status(static_cast<absl::StatusCode>(*code), *message);

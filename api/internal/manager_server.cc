@@ -86,7 +86,8 @@ void Server::Serve(std::shared_ptr<Channel> channel) {
     const Op op = static_cast<Op>(*raw_op);
     if (!authenticated) {
       absl::StatusOr<absl::string_view> key = in.GetBytes();
-      if (op != Op::kHello || !key.ok() || !ConstantTimeEquals(*key, authkey_)) {
+      if (op != Op::kHello || !key.ok() ||
+          !ConstantTimeEquals(*key, authkey_)) {
         std::string reply;
         AppendFrame(EncodeReply(absl::UnauthenticatedError(
                                     "the Manager rejected the authkey"),

@@ -48,7 +48,8 @@ ProcessState::ProcessState(const ChildIdentity& identity,
   info_.pid = runtime.pid;
   info_.daemon = identity.daemon;
   info_.identity = identity.identity;
-  parent_ = ProcessInfo{.name = identity.parent_name, .pid = identity.parent_pid};
+  parent_ =
+      ProcessInfo{.name = identity.parent_name, .pid = identity.parent_pid};
 }
 
 std::vector<int> ProcessState::NextChildIdentity() {
@@ -105,8 +106,8 @@ std::shared_ptr<ManagerConnection> ProcessState::FindConnection(
   return it == connections_.end() ? nullptr : it->second;
 }
 
-void ProcessState::AddConnection(absl::string_view address,
-                                 std::shared_ptr<ManagerConnection> connection) {
+void ProcessState::AddConnection(
+    absl::string_view address, std::shared_ptr<ManagerConnection> connection) {
   absl::MutexLock lock(&mu_);
   connections_.insert_or_assign(std::string(address), std::move(connection));
 }

@@ -61,7 +61,8 @@ class ProcessState {
   // True while cancellation may unwind this process: it has a flag and has
   // not begun its exit-time rules (which must run to the end).
   bool cancellable() const {
-    return cancellation_ != nullptr && !exiting_.load(std::memory_order_acquire);
+    return cancellation_ != nullptr &&
+           !exiting_.load(std::memory_order_acquire);
   }
   void BeginExit() { exiting_.store(true, std::memory_order_release); }
 

@@ -5,7 +5,7 @@
 #include <exception>
 #include <string>
 
-#include "absl/container/flat_hash_map.h"
+#include "absl/container/node_hash_map.h"
 #include "absl/synchronization/mutex.h"
 
 namespace mproc::internal {
@@ -18,8 +18,8 @@ struct Entry {
 
 struct Registry {
   absl::Mutex mu;
-  absl::flat_hash_map<std::string, Entry> by_name ABSL_GUARDED_BY(mu);
-  absl::flat_hash_map<FunctionKey, std::string> by_key ABSL_GUARDED_BY(mu);
+  absl::node_hash_map<std::string, Entry> by_name ABSL_GUARDED_BY(mu);
+  absl::node_hash_map<FunctionKey, std::string> by_key ABSL_GUARDED_BY(mu);
 };
 
 Registry& GetRegistry() {

@@ -2,9 +2,10 @@
 // File: api/internal/target_registry.h
 // -----------------------------------------------------------------------------
 //
-// Internal: the process-wide table of registered targets (MPROC_REGISTER_TARGET),
-// looked up by name in a re-executed child and by function address when a
-// TargetCall is built. Filled during static initialisation; read-only after.
+// Internal: the process-wide table of registered targets
+// (MPROC_REGISTER_TARGET), looked up by name in a re-executed child and by
+// function address when a TargetCall is built. Filled during static
+// initialisation; read-only after.
 
 #ifndef MPROC_API_INTERNAL_TARGET_REGISTRY_H_
 #define MPROC_API_INTERNAL_TARGET_REGISTRY_H_

@@ -186,7 +186,8 @@ std::unique_ptr<Listener> ListenInMemory() {
   absl::MutexLock lock(&directory.mu);
   std::string address = absl::StrCat("thread:", directory.next_address++);
   directory.listeners[address] = backlog;
-  return std::make_unique<MemoryListener>(std::move(address), std::move(backlog));
+  return std::make_unique<MemoryListener>(std::move(address),
+                                          std::move(backlog));
 }
 
 absl::StatusOr<std::unique_ptr<Channel>> ConnectInMemory(

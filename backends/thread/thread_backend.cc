@@ -21,11 +21,13 @@ class ThreadBackend final : public Backend {
  public:
   ThreadBackend() {
     capabilities_.memory_isolation = {
-        false, "thread children are threads of one process and share its memory"};
+        false,
+        "thread children are threads of one process and share its memory"};
     capabilities_.preemptive_termination = {
         false,
         "Terminate/Kill are cooperative: a thread child ends at its next "
-        "cancellation point (CancellationPoint, Sleep, a blocking Manager call)"};
+        "cancellation point (CancellationPoint, Sleep, a blocking Manager "
+        "call)"};
     capabilities_.separate_descriptors = {
         false, "thread children share the process's descriptors and streams"};
   }

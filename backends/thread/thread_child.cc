@@ -25,7 +25,8 @@ struct ChildState {
 
 class ThreadChild final : public Child {
  public:
-  ThreadChild(int64_t pid, std::shared_ptr<ChildState> state, std::thread thread)
+  ThreadChild(int64_t pid, std::shared_ptr<ChildState> state,
+              std::thread thread)
       : pid_(pid), state_(std::move(state)), thread_(std::move(thread)) {}
 
   ~ThreadChild() override {
@@ -98,12 +99,12 @@ absl::StatusOr<std::unique_ptr<Child>> LaunchThreadChild(
   std::thread thread;
   try {
     thread = std::thread([backend, state, pid, request] {
-      const ExitStatus exit = RunChild(
-          request, ChildRuntime{.pid = pid,
-                                .backend = backend,
-                                .cancellation = state->cancellation,
-                                .owns_process = false,
-                                .listener = request.listener});
+      const ExitStatus exit =
+          RunChild(request, ChildRuntime{.pid = pid,
+                                         .backend = backend,
+                                         .cancellation = state->cancellation,
+                                         .owns_process = false,
+                                         .listener = request.listener});
       absl::MutexLock lock(&state->mu);
       state->exit = exit;
       if (state->detached) unreaped_children.fetch_sub(1);
@@ -114,7 +115,8 @@ absl::StatusOr<std::unique_ptr<Child>> LaunchThreadChild(
         "': ", e.what(), "; end some children, or raise the thread limit"));
   }
   unreaped_children.fetch_add(1);
-  return std::make_unique<ThreadChild>(pid, std::move(state), std::move(thread));
+  return std::make_unique<ThreadChild>(pid, std::move(state),
+                                       std::move(thread));
 }
 
 }  // namespace mproc::thread

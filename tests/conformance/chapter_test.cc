@@ -31,8 +31,10 @@ std::vector<std::string> Lines(const std::string& text) {
 // two children fill their own 1000-element lists concurrently.
 TEST_P(ConformanceTest, NamingExplicitAndDefaultNamesSeenByParentAndChild) {
   ASSERT_OK_AND_ASSIGN(Manager manager, ctx().StartManager());
-  ASSERT_OK_AND_ASSIGN(ListProxy<std::string> seen1, manager.List<std::string>());
-  ASSERT_OK_AND_ASSIGN(ListProxy<std::string> seen2, manager.List<std::string>());
+  ASSERT_OK_AND_ASSIGN(ListProxy<std::string> seen1,
+                       manager.List<std::string>());
+  ASSERT_OK_AND_ASSIGN(ListProxy<std::string> seen2,
+                       manager.List<std::string>());
   Process named = ctx().NewProcess(Target(&workloads::ReportIdentity, seen1),
                                    {.name = "do_something process 1"});
   Process unnamed = ctx().NewProcess(Target(&workloads::ReportIdentity, seen2));
@@ -87,7 +89,8 @@ TEST_P(ConformanceTest, SpawningInALoopReportsResultsInOrder) {
   }
   std::vector<std::string> expected;
   for (int i = 0; i < 6; ++i) {
-    expected.push_back(absl::StrCat("calling do_something from process no: ", i));
+    expected.push_back(
+        absl::StrCat("calling do_something from process no: ", i));
     expected.push_back(
         absl::StrCat("Process ", i, " finished with ", i * 1000, " results."));
   }
@@ -122,7 +125,8 @@ TEST_P(ConformanceTest, KillingTerminatesARunningChild) {
 
 TEST_P(ConformanceTest, KillingAFinishedChildKeepsExitCodeZero) {
   CaptureStdout();
-  Process p = ctx().NewProcess(Target(&workloads::DoSomethingWithOwnManager, 10));
+  Process p =
+      ctx().NewProcess(Target(&workloads::DoSomethingWithOwnManager, 10));
   EXPECT_FALSE(p.IsAlive());
   ASSERT_OK(p.Start());
   EXPECT_TRUE(p.IsAlive() || p.exitcode().has_value());
@@ -132,17 +136,17 @@ TEST_P(ConformanceTest, KillingAFinishedChildKeepsExitCodeZero) {
   ASSERT_OK(p.Join());
   EXPECT_FALSE(p.IsAlive());
   EXPECT_EQ(p.exitcode(), 0);
-  EXPECT_THAT(Lines(GetCapturedStdout()),
-              ElementsAre("Starting function", "Finished function with 10 results."));
+  EXPECT_THAT(
+      Lines(GetCapturedStdout()),
+      ElementsAre("Starting function", "Finished function with 10 results."));
 }
 
 // run_background_processes: the daemon's Manager start fails with the
 // CPython message; the non-daemon finishes.
 TEST_P(ConformanceTest, DaemonCannotStartAManager) {
   CaptureStderr();
-  Process daemon =
-      RunToEnd(Target(&workloads::BackgroundWork, 1000),
-               {.name = "background_process", .daemon = true});
+  Process daemon = RunToEnd(Target(&workloads::BackgroundWork, 1000),
+                            {.name = "background_process", .daemon = true});
   const std::string err = GetCapturedStderr();
   EXPECT_EQ(daemon.exitcode(), 1);
   EXPECT_THAT(err, HasSubstr("Process background_process:\n"

@@ -85,19 +85,19 @@ std::string ConformanceName(
 
 // Skips the test, printing the backend's reason, when it lacks `capability`
 // (a field of mproc::Capabilities).
-#define MPROC_REQUIRE_CAPABILITY(capability)                          \
-  if (!caps().capability.supported)                                   \
-  GTEST_SKIP() << GetParam().label << " lacks " #capability ": "      \
+#define MPROC_REQUIRE_CAPABILITY(capability)                     \
+  if (!caps().capability.supported)                              \
+  GTEST_SKIP() << GetParam().label << " lacks " #capability ": " \
                << caps().capability.reason
 
 // Instantiates the whole suite for the BackendUnderTest values given. Use at
 // global scope.
-#define MPROC_INSTANTIATE_CONFORMANCE_SUITE(prefix, ...)          \
-  namespace mproc::conformance {                                  \
-  INSTANTIATE_TEST_SUITE_P(prefix, ConformanceTest,               \
-                           ::testing::Values(__VA_ARGS__),        \
+#define MPROC_INSTANTIATE_CONFORMANCE_SUITE(prefix, ...)           \
+  namespace mproc::conformance {                                   \
+  INSTANTIATE_TEST_SUITE_P(prefix, ConformanceTest,                \
+                           ::testing::Values(__VA_ARGS__),         \
                            ::mproc::conformance::ConformanceName); \
-  }                                                               \
+  }                                                                \
   static_assert(true, "require a semicolon")
 
 #endif  // MPROC_TESTS_CONFORMANCE_CONFORMANCE_H_

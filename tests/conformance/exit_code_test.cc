@@ -33,12 +33,13 @@ TEST_P(ConformanceTest, IntegerTargetSetsTheExitCode) {
 
 TEST_P(ConformanceTest, FailedStatusExitsOneAndPrintsIt) {
   CaptureStderr();
-  Process p = RunToEnd(
-      Target(&workloads::FailWith, static_cast<int>(absl::StatusCode::kInternal),
-             std::string("boom")),
-      {.name = "failing"});
+  Process p = RunToEnd(Target(&workloads::FailWith,
+                              static_cast<int>(absl::StatusCode::kInternal),
+                              std::string("boom")),
+                       {.name = "failing"});
   EXPECT_EQ(p.exitcode(), 1);
-  EXPECT_THAT(GetCapturedStderr(), HasSubstr("Process failing:\nINTERNAL: boom\n"));
+  EXPECT_THAT(GetCapturedStderr(),
+              HasSubstr("Process failing:\nINTERNAL: boom\n"));
 }
 
 TEST_P(ConformanceTest, EscapedExceptionExitsOneAndPrintsWhat) {
@@ -62,6 +63,14 @@ TEST_P(ConformanceTest, TerminateGivesMinus15AndKillMinus9) {
   EXPECT_EQ(killed.exitcode(), -9);
 }
 
+TEST_P(ConformanceTest, TerminateEndsATargetThatSwallowsTheUnwind) {
+  Process p = ctx().NewProcess(Target(&workloads::SwallowCancellationOnce));
+  ASSERT_OK(p.Start());
+  ASSERT_OK(p.Terminate());
+  ASSERT_OK(p.Join(kDeadline));
+  EXPECT_EQ(p.exitcode(), -15);
+}
+
 TEST_P(ConformanceTest, TerminateStopsABusyLoop) {
   MPROC_REQUIRE_CAPABILITY(preemptive_termination);
   Process p = ctx().NewProcess(Target(&workloads::BurnCpu, int64_t{1} << 62));
@@ -81,7 +90,8 @@ TEST_P(ConformanceTest, ChildMemoryIsIsolatedFromTheParent) {
 
 TEST_P(ConformanceTest, ChildStdoutIsFlushedBeforeItEnds) {
   CaptureStdout();
-  Process p = RunToEnd(Target(&workloads::Print, std::string("hello from a child")));
+  Process p =
+      RunToEnd(Target(&workloads::Print, std::string("hello from a child")));
   EXPECT_EQ(GetCapturedStdout(), "hello from a child\n");
   EXPECT_EQ(p.exitcode(), 0);
 }
@@ -91,8 +101,9 @@ TEST_P(ConformanceTest, LinesOfConcurrentChildrenNeverMix) {
   CaptureStdout();
   std::vector<Process> children;
   for (int i = 0; i < 4; ++i) {
-    children.push_back(ctx().NewProcess(Target(&workloads::PrintLines, 200, text),
-                                        {.name = absl::StrCat("printer", i)}));
+    children.push_back(
+        ctx().NewProcess(Target(&workloads::PrintLines, 200, text),
+                         {.name = absl::StrCat("printer", i)}));
     ASSERT_OK(children.back().Start());
   }
   for (Process& child : children) ASSERT_OK(child.Join(kDeadline));

@@ -38,15 +38,18 @@ TEST_P(ConformanceTest, ChildSeesItsOwnIdentityAndItsParent) {
 }
 
 TEST_P(ConformanceTest, ChildSeesItsDaemonFlag) {
-  Process daemon = RunToEnd(Target(&workloads::ExitWithDaemonFlag), {.daemon = true});
+  Process daemon =
+      RunToEnd(Target(&workloads::ExitWithDaemonFlag), {.daemon = true});
   Process plain = RunToEnd(Target(&workloads::ExitWithDaemonFlag));
   EXPECT_EQ(daemon.exitcode(), 20);
   EXPECT_EQ(plain.exitcode(), 10);
 }
 
 TEST_P(ConformanceTest, ActiveChildrenListsRunningChildrenOnly) {
-  Process a = ctx().NewProcess(Target(&workloads::RunUntilTerminated), {.name = "a"});
-  Process b = ctx().NewProcess(Target(&workloads::RunUntilTerminated), {.name = "b"});
+  Process a =
+      ctx().NewProcess(Target(&workloads::RunUntilTerminated), {.name = "a"});
+  Process b =
+      ctx().NewProcess(Target(&workloads::RunUntilTerminated), {.name = "b"});
   EXPECT_THAT(ActiveChildren(), IsEmpty());
   ASSERT_OK(a.Start());
   ASSERT_OK(b.Start());
@@ -71,7 +74,8 @@ TEST_P(ConformanceTest, LiveChildrenHaveDistinctPids) {
   std::vector<Process> children;
   std::set<int64_t> pids;
   for (int i = 0; i < 8; ++i) {
-    children.push_back(ctx().NewProcess(Target(&workloads::RunUntilTerminated)));
+    children.push_back(
+        ctx().NewProcess(Target(&workloads::RunUntilTerminated)));
     ASSERT_OK(children.back().Start());
     pids.insert(*children.back().pid());
   }
@@ -96,7 +100,8 @@ TEST_P(ConformanceTest, PidIsKeptAfterTheChildEnds) {
 TEST_P(ConformanceTest, GrandchildSeesTheChildAsItsParent) {
   ASSERT_OK_AND_ASSIGN(Manager manager, ctx().StartManager());
   ASSERT_OK_AND_ASSIGN(ListProxy<std::string> out, manager.List<std::string>());
-  Process child = RunToEnd(Target(&workloads::SpawnGrandchild, out), {.name = "mid"});
+  Process child =
+      RunToEnd(Target(&workloads::SpawnGrandchild, out), {.name = "mid"});
   EXPECT_EQ(child.exitcode(), 0);
   ASSERT_OK_AND_ASSIGN(std::vector<std::string> seen, out.Snapshot());
   ASSERT_EQ(seen.size(), 4u);

@@ -36,22 +36,27 @@ int NameNumber(const std::string& name) {
 TEST_P(ConformanceTest, StartTwiceFails) {
   Process p = ctx().NewProcess(Target(&workloads::ExitWith, 0));
   ASSERT_OK(p.Start());
-  EXPECT_THAT(p.Start(), StatusIs(kFailedPrecondition,
-                                  StartsWithPhrase("cannot start a process twice")));
+  EXPECT_THAT(p.Start(),
+              StatusIs(kFailedPrecondition,
+                       StartsWithPhrase("cannot start a process twice")));
   ASSERT_OK(p.Join(kDeadline));
-  EXPECT_THAT(p.Start(), StatusIs(kFailedPrecondition,
-                                  StartsWithPhrase("cannot start a process twice")));
+  EXPECT_THAT(p.Start(),
+              StatusIs(kFailedPrecondition,
+                       StartsWithPhrase("cannot start a process twice")));
 }
 
 TEST_P(ConformanceTest, JoinTerminateKillBeforeStartFail) {
   Process p = ctx().NewProcess(Target(&workloads::ExitWith, 0));
-  EXPECT_THAT(p.Join(), StatusIs(kFailedPrecondition,
-                                 StartsWithPhrase("can only join a started process")));
-  EXPECT_THAT(p.Terminate(),
+  EXPECT_THAT(p.Join(),
               StatusIs(kFailedPrecondition,
-                       StartsWithPhrase("can only terminate a started process")));
-  EXPECT_THAT(p.Kill(), StatusIs(kFailedPrecondition,
-                                 StartsWithPhrase("can only kill a started process")));
+                       StartsWithPhrase("can only join a started process")));
+  EXPECT_THAT(
+      p.Terminate(),
+      StatusIs(kFailedPrecondition,
+               StartsWithPhrase("can only terminate a started process")));
+  EXPECT_THAT(p.Kill(),
+              StatusIs(kFailedPrecondition,
+                       StartsWithPhrase("can only kill a started process")));
   EXPECT_FALSE(p.IsAlive());
   EXPECT_EQ(p.exitcode(), std::nullopt);
   EXPECT_EQ(p.pid(), std::nullopt);
@@ -72,7 +77,8 @@ TEST_P(ConformanceTest, OnlyTheParentMayJoinTerminateOrKill) {
   *self = ctx().NewProcess(Target([self, out]() -> absl::Status {
     for (absl::Status s : {(*self)->Join(absl::ZeroDuration()),
                            (*self)->Terminate(), (*self)->Kill()}) {
-      if (absl::Status a = out.Append(std::string(s.message())); !a.ok()) return a;
+      if (absl::Status a = out.Append(std::string(s.message())); !a.ok())
+        return a;
     }
     return absl::OkStatus();
   }));
@@ -81,9 +87,10 @@ TEST_P(ConformanceTest, OnlyTheParentMayJoinTerminateOrKill) {
   EXPECT_EQ((*self)->exitcode(), 0);
   ASSERT_OK_AND_ASSIGN(std::vector<std::string> messages, out.Snapshot());
   EXPECT_THAT(messages,
-              ::testing::ElementsAre(StartsWithPhrase("can only join a child process"),
-                                     StartsWithPhrase("can only terminate a child process"),
-                                     StartsWithPhrase("can only kill a child process")));
+              ::testing::ElementsAre(
+                  StartsWithPhrase("can only join a child process"),
+                  StartsWithPhrase("can only terminate a child process"),
+                  StartsWithPhrase("can only kill a child process")));
   ASSERT_OK(manager.Shutdown());
   self->reset();
 }
@@ -133,25 +140,29 @@ TEST_P(ConformanceTest, TerminateOrKillOfAnEndedChildIsANoOp) {
 TEST_P(ConformanceTest, CloseWhileRunningFailsAndAfterEndSucceeds) {
   Process p = ctx().NewProcess(Target(&workloads::RunUntilTerminated));
   ASSERT_OK(p.Start());
-  EXPECT_THAT(p.Close(),
-              StatusIs(kFailedPrecondition,
-                       StartsWithPhrase("Cannot close a process while it is still running")));
+  EXPECT_THAT(
+      p.Close(),
+      StatusIs(kFailedPrecondition,
+               StartsWithPhrase(
+                   "Cannot close a process while it is still running")));
   ASSERT_OK(p.Terminate());
   ASSERT_OK(p.Join(kDeadline));
   ASSERT_OK(p.Close());
   EXPECT_OK(p.Close());  // idempotent
   EXPECT_THAT(p.Join(), StatusIs(kFailedPrecondition,
                                  StartsWithPhrase("process object is closed")));
-  EXPECT_THAT(p.Start(), StatusIs(kFailedPrecondition,
-                                  StartsWithPhrase("process object is closed")));
+  EXPECT_THAT(p.Start(),
+              StatusIs(kFailedPrecondition,
+                       StartsWithPhrase("process object is closed")));
   EXPECT_THAT(p.ToString(), HasSubstr(" closed>"));
 }
 
 TEST_P(ConformanceTest, CloseBeforeStartThenStartFails) {
   Process p = ctx().NewProcess(Target(&workloads::ExitWith, 0));
   ASSERT_OK(p.Close());
-  EXPECT_THAT(p.Start(), StatusIs(kFailedPrecondition,
-                                  StartsWithPhrase("process object is closed")));
+  EXPECT_THAT(p.Start(),
+              StatusIs(kFailedPrecondition,
+                       StartsWithPhrase("process object is closed")));
 }
 
 TEST_P(ConformanceTest, BadNamesAreInvalidArguments) {
@@ -161,13 +172,15 @@ TEST_P(ConformanceTest, BadNamesAreInvalidArguments) {
               StatusIs(kInvalidArgument, HasSubstr("1024")));
   EXPECT_THAT(p.set_name(std::string("a\0b", 3)),
               StatusIs(kInvalidArgument, HasSubstr("NUL")));
-  EXPECT_THAT(p.set_name("\xff\xfe"), StatusIs(kInvalidArgument, HasSubstr("UTF-8")));
+  EXPECT_THAT(p.set_name("\xff\xfe"),
+              StatusIs(kInvalidArgument, HasSubstr("UTF-8")));
   // A bad name given at construction is reported by Start; nothing starts.
   Process oversized = ctx().NewProcess(Target(&workloads::ExitWith, 0),
                                        {.name = std::string(4096, 'x')});
   EXPECT_THAT(oversized.Start(), StatusIs(kInvalidArgument, HasSubstr("1024")));
   EXPECT_FALSE(oversized.IsAlive());
-  Process empty = ctx().NewProcess(Target(&workloads::ExitWith, 0), {.name = ""});
+  Process empty =
+      ctx().NewProcess(Target(&workloads::ExitWith, 0), {.name = ""});
   EXPECT_THAT(empty.Start(), StatusIs(kInvalidArgument));
 }
 
@@ -175,8 +188,10 @@ TEST_P(ConformanceTest, LongestAndUnicodeNamesReachTheChild) {
   ASSERT_OK_AND_ASSIGN(Manager manager, ctx().StartManager());
   for (const std::string& name :
        {std::string(1024, 'n'), std::string("процесс 1 — ✓ 🚀")}) {
-    ASSERT_OK_AND_ASSIGN(ListProxy<std::string> out, manager.List<std::string>());
-    Process p = RunToEnd(Target(&workloads::ReportIdentity, out), {.name = name});
+    ASSERT_OK_AND_ASSIGN(ListProxy<std::string> out,
+                         manager.List<std::string>());
+    Process p =
+        RunToEnd(Target(&workloads::ReportIdentity, out), {.name = name});
     EXPECT_EQ(p.name(), name);
     ASSERT_OK_AND_ASSIGN(std::string seen, out.Get(0));
     EXPECT_EQ(seen, name);
@@ -191,21 +206,25 @@ TEST_P(ConformanceTest, EmptyTargetIsInvalid) {
 
 TEST_P(ConformanceTest, ClosuresRunWhereTheStartMethodSharesMemory) {
   auto ran = std::make_shared<std::atomic<bool>>(false);
-  Process p = ctx().NewProcess(Target([ran] { ran->store(true); return 5; }));
+  Process p = ctx().NewProcess(Target([ran] {
+    ran->store(true);
+    return 5;
+  }));
   if (ctx().start_method().runs_closures) {
     ASSERT_OK(p.Start());
     ASSERT_OK(p.Join(kDeadline));
     EXPECT_EQ(p.exitcode(), 5);
   } else {
-    EXPECT_THAT(p.Start(), StatusIs(kInvalidArgument,
-                                    HasSubstr("MPROC_REGISTER_TARGET")));
+    EXPECT_THAT(p.Start(),
+                StatusIs(kInvalidArgument, HasSubstr("MPROC_REGISTER_TARGET")));
     EXPECT_FALSE(p.IsAlive());
   }
 }
 
 TEST_P(ConformanceTest, DefaultNamesCountEveryProcessCreated) {
   Process a = ctx().NewProcess(Target(&workloads::ExitWith, 0));
-  Process named = ctx().NewProcess(Target(&workloads::ExitWith, 0), {.name = "x"});
+  Process named =
+      ctx().NewProcess(Target(&workloads::ExitWith, 0), {.name = "x"});
   Process b = ctx().NewProcess(Target(&workloads::ExitWith, 0));
   EXPECT_THAT(a.name(), MatchesRegex("Process-[0-9]+"));
   EXPECT_EQ(NameNumber(b.name()), NameNumber(a.name()) + 2);
@@ -236,9 +255,10 @@ TEST_P(ConformanceTest, NestedDefaultNamesCarryTheParentsIdentity) {
 TEST_P(ConformanceTest, MovedFromProcessFailsCleanly) {
   Process p = ctx().NewProcess(Target(&workloads::ExitWith, 0));
   Process q = std::move(p);
-  EXPECT_THAT(p.Start(), StatusIs(kFailedPrecondition, HasSubstr("moved-from")));  // NOLINT
-  EXPECT_THAT(p.Join(), StatusIs(kFailedPrecondition));                           // NOLINT
-  EXPECT_FALSE(p.IsAlive());                                                     // NOLINT
+  EXPECT_THAT(p.Start(), StatusIs(kFailedPrecondition,
+                                  HasSubstr("moved-from")));  // NOLINT
+  EXPECT_THAT(p.Join(), StatusIs(kFailedPrecondition));       // NOLINT
+  EXPECT_FALSE(p.IsAlive());                                  // NOLINT
   ASSERT_OK(q.Start());
   ASSERT_OK(q.Join(kDeadline));
   EXPECT_EQ(q.exitcode(), 0);
@@ -262,13 +282,14 @@ TEST_P(ConformanceTest, ReprFollowsTheLifecycle) {
                            " initial daemon>"));
   ASSERT_OK(p.Start());
   const std::string pid = absl::StrCat(*p.pid());
-  EXPECT_THAT(p.ToString(), MatchesRegex("<Process name='Process-[0-9]+' pid=" + pid +
-                                         " parent=" + parent + " started daemon>"));
+  EXPECT_THAT(p.ToString(),
+              MatchesRegex("<Process name='Process-[0-9]+' pid=" + pid +
+                           " parent=" + parent + " started daemon>"));
   ASSERT_OK(p.Terminate());
   ASSERT_OK(p.Join(kDeadline));
-  EXPECT_THAT(p.ToString(),
-              MatchesRegex("<Process name='Process-[0-9]+' pid=" + pid + " parent=" +
-                           parent + " stopped exitcode=-SIGTERM daemon>"));
+  EXPECT_THAT(p.ToString(), MatchesRegex("<Process name='Process-[0-9]+' pid=" +
+                                         pid + " parent=" + parent +
+                                         " stopped exitcode=-SIGTERM daemon>"));
   std::ostringstream streamed;
   streamed << p;
   EXPECT_EQ(streamed.str(), p.ToString());
@@ -277,7 +298,8 @@ TEST_P(ConformanceTest, ReprFollowsTheLifecycle) {
 TEST_P(ConformanceTest, ChildExitRulesTerminateDaemonGrandchildren) {
   ASSERT_OK_AND_ASSIGN(Manager manager, ctx().StartManager());
   ASSERT_OK_AND_ASSIGN(ListProxy<std::string> out, manager.List<std::string>());
-  Process child = RunToEnd(Target(&workloads::StartDaemonGrandchildAndReturn, out));
+  Process child =
+      RunToEnd(Target(&workloads::StartDaemonGrandchildAndReturn, out));
   EXPECT_EQ(child.exitcode(), 0);
   ASSERT_OK_AND_ASSIGN(std::vector<std::string> names, out.Snapshot());
   EXPECT_THAT(names, ::testing::ElementsAre(absl::StrCat(child.name(), ":1")));
@@ -287,7 +309,8 @@ TEST_P(ConformanceTest, ChildExitRulesTerminateDaemonGrandchildren) {
 TEST_P(ConformanceTest, ChildExitRulesJoinNonDaemonGrandchildren) {
   ASSERT_OK_AND_ASSIGN(Manager manager, ctx().StartManager());
   ASSERT_OK_AND_ASSIGN(ListProxy<int64_t> out, manager.List<int64_t>());
-  Process child = RunToEnd(Target(&workloads::StartGrandchildAndReturn, 2000, out));
+  Process child =
+      RunToEnd(Target(&workloads::StartGrandchildAndReturn, 2000, out));
   EXPECT_EQ(child.exitcode(), 0);
   // The grandchild was joined (and flushed) before the child ended.
   EXPECT_EQ(*out.Size(), 2000);

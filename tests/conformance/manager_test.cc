@@ -1,5 +1,7 @@
 // The Manager contract: ordering, visibility, proxies in children, shutdown,
 // and a server that survives bad clients.
+#include "api/manager.h"
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -7,7 +9,6 @@
 #include "absl/strings/str_cat.h"
 #include "api/current_process.h"
 #include "api/internal/manager_client.h"
-#include "api/manager.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/conformance/conformance.h"
@@ -46,7 +47,8 @@ TEST_P(ConformanceTest, ManagerListKeepsOrderAndAnswersQueries) {
 TEST_P(ConformanceTest, ManagerListsOfEachElementType) {
   ASSERT_OK_AND_ASSIGN(Manager manager, ctx().StartManager());
   ASSERT_OK_AND_ASSIGN(ListProxy<double> doubles, manager.List<double>());
-  ASSERT_OK_AND_ASSIGN(ListProxy<std::string> strings, manager.List<std::string>());
+  ASSERT_OK_AND_ASSIGN(ListProxy<std::string> strings,
+                       manager.List<std::string>());
   ASSERT_OK_AND_ASSIGN(ListProxy<std::vector<int>> vectors,
                        manager.List<std::vector<int>>());
   ASSERT_OK(doubles.Append(0.25));
@@ -96,8 +98,8 @@ TEST_P(ConformanceTest, ConcurrentChildrenKeepTheirOwnOrder) {
   ASSERT_OK_AND_ASSIGN(ListProxy<int64_t> list, manager.List<int64_t>());
   std::vector<Process> children;
   for (int64_t c = 0; c < 4; ++c) {
-    children.push_back(
-        ctx().NewProcess(Target(&workloads::AppendRange, c * 100000, 1000, list)));
+    children.push_back(ctx().NewProcess(
+        Target(&workloads::AppendRange, c * 100000, 1000, list)));
     ASSERT_OK(children.back().Start());
   }
   for (Process& child : children) {
@@ -137,7 +139,8 @@ TEST_P(ConformanceTest, ProxyOfAShutDownManagerFailsCleanly) {
   EXPECT_THAT(list.Append(2.0), StatusIs(absl::StatusCode::kFailedPrecondition,
                                          HasSubstr("shut down")));
   EXPECT_THAT(list.Size(), StatusIs(absl::StatusCode::kFailedPrecondition));
-  EXPECT_THAT(manager.List<double>(), StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(manager.List<double>(),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
 }
 
 TEST_P(ConformanceTest, ChildUsingAShutDownManagerGetsAnError) {
@@ -157,7 +160,8 @@ TEST_P(ConformanceTest, ChildUsingAShutDownManagerGetsAnError) {
 
 TEST_P(ConformanceTest, UnboundProxyFails) {
   ListProxy<int64_t> unbound;
-  EXPECT_THAT(unbound.Append(1), StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(unbound.Append(1),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
   EXPECT_THAT(unbound.Size(), StatusIs(absl::StatusCode::kFailedPrecondition));
 }
 
@@ -222,8 +226,8 @@ TEST_P(ConformanceTest, PipelinedErrorIsReportedByTheNextSynchronousCall) {
     ASSERT_OK_AND_ASSIGN(bogus, DecodeValue<ListProxy<int64_t>>(encoded));
   }
   EXPECT_OK(bogus.Append(5));  // returns at once
-  EXPECT_THAT(list.Size(), StatusIs(absl::StatusCode::kNotFound,
-                                    HasSubstr("no list 120")));
+  EXPECT_THAT(list.Size(),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("no list 120")));
   EXPECT_EQ(*list.Size(), 0);  // reported once
   ASSERT_OK(manager.Shutdown());
 }

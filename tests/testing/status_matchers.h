@@ -7,7 +7,8 @@
 //
 //   EXPECT_THAT(p.Start(), IsOk());
 //   EXPECT_THAT(p.Start(), StatusIs(absl::StatusCode::kFailedPrecondition,
-//                                   HasSubstr("cannot start a process twice")));
+//                                   HasSubstr("cannot start a process
+//                                   twice")));
 //   ASSERT_OK(p.Join());
 //   ASSERT_OK_AND_ASSIGN(auto manager, ctx.StartManager());
 
@@ -45,9 +46,8 @@ MATCHER_P2(StatusIs, code, message_matcher,
   const absl::Status& status = GetStatus(arg);
   *result_listener << "whose status is " << status;
   return status.code() == code &&
-         ::testing::ExplainMatchResult(message_matcher,
-                                       std::string(status.message()),
-                                       result_listener);
+         ::testing::ExplainMatchResult(
+             message_matcher, std::string(status.message()), result_listener);
 }
 
 // Matches a Status (or StatusOr) whose code is `code`.
@@ -68,10 +68,10 @@ inline auto StartsWithPhrase(const std::string& phrase) {
 #define ASSERT_OK(expr) ASSERT_THAT((expr), ::mproc::testing::IsOk())
 #define EXPECT_OK(expr) EXPECT_THAT((expr), ::mproc::testing::IsOk())
 
-#define ASSERT_OK_AND_ASSIGN(lhs, expr)                               \
-  auto MPROC_TESTING_CONCAT(status_or_, __LINE__) = (expr);           \
-  ASSERT_THAT(MPROC_TESTING_CONCAT(status_or_, __LINE__),             \
-              ::mproc::testing::IsOk());                              \
+#define ASSERT_OK_AND_ASSIGN(lhs, expr)                     \
+  auto MPROC_TESTING_CONCAT(status_or_, __LINE__) = (expr); \
+  ASSERT_THAT(MPROC_TESTING_CONCAT(status_or_, __LINE__),   \
+              ::mproc::testing::IsOk());                    \
   lhs = *std::move(MPROC_TESTING_CONCAT(status_or_, __LINE__))
 
 #endif  // MPROC_TESTS_TESTING_STATUS_MATCHERS_H_

@@ -48,7 +48,9 @@ concept HasCodec = requires(const T& value, ByteWriter& out, ByteReader& in) {
 template <>
 struct Codec<bool> {
   static void Encode(bool value, ByteWriter& out) { out.PutBool(value); }
-  static absl::StatusOr<bool> Decode(ByteReader& in) { return in.GetBool(); }
+  [[nodiscard]] static absl::StatusOr<bool> Decode(ByteReader& in) {
+    return in.GetBool();
+  }
 };
 
 // Integers travel as 64-bit varints and are range-checked on the way in.
@@ -62,7 +64,7 @@ struct Codec<
       out.PutVarint(value);
     }
   }
-  static absl::StatusOr<T> Decode(ByteReader& in) {
+  [[nodiscard]] static absl::StatusOr<T> Decode(ByteReader& in) {
     if constexpr (std::is_signed_v<T>) {
       absl::StatusOr<int64_t> v = in.GetSignedVarint();
       if (!v.ok()) return v.status();
@@ -81,7 +83,7 @@ struct Codec<
 
  private:
   template <typename V>
-  static absl::Status OutOfRange(V v) {
+  [[nodiscard]] static absl::Status OutOfRange(V v) {
     return absl::InvalidArgumentError(
         absl::StrCat("malformed mproc message: integer ", v,
                      " does not fit the parameter type"));
@@ -91,7 +93,7 @@ struct Codec<
 template <>
 struct Codec<double> {
   static void Encode(double value, ByteWriter& out) { out.PutDouble(value); }
-  static absl::StatusOr<double> Decode(ByteReader& in) {
+  [[nodiscard]] static absl::StatusOr<double> Decode(ByteReader& in) {
     return in.GetDouble();
   }
 };
@@ -101,7 +103,7 @@ struct Codec<std::string> {
   static void Encode(const std::string& value, ByteWriter& out) {
     out.PutBytes(value);
   }
-  static absl::StatusOr<std::string> Decode(ByteReader& in) {
+  [[nodiscard]] static absl::StatusOr<std::string> Decode(ByteReader& in) {
     absl::StatusOr<absl::string_view> bytes = in.GetBytes();
     if (!bytes.ok()) return bytes.status();
     return std::string(*bytes);
@@ -114,7 +116,7 @@ struct Codec<std::vector<T>, std::enable_if_t<HasCodec<T>>> {
     out.PutVarint(values.size());
     for (const T& v : values) Codec<T>::Encode(v, out);
   }
-  static absl::StatusOr<std::vector<T>> Decode(ByteReader& in) {
+  [[nodiscard]] static absl::StatusOr<std::vector<T>> Decode(ByteReader& in) {
     absl::StatusOr<uint64_t> count = in.GetCount(1);
     if (!count.ok()) return count.status();
     std::vector<T> values;
@@ -138,7 +140,7 @@ std::string EncodeValue(const T& value) {
 
 // Decodes a buffer that holds exactly one `T`.
 template <HasCodec T>
-absl::StatusOr<T> DecodeValue(absl::string_view bytes) {
+[[nodiscard]] absl::StatusOr<T> DecodeValue(absl::string_view bytes) {
   ByteReader in(bytes);
   absl::StatusOr<T> value = Codec<T>::Decode(in);
   if (!value.ok()) return value.status();

@@ -117,7 +117,7 @@ class ListProxy {
   ListProxy(std::shared_ptr<internal::ManagerEndpoint> endpoint, uint64_t id)
       : endpoint_(std::move(endpoint)), id_(id) {}
 
-  absl::Status CheckBound() const {
+  [[nodiscard]] absl::Status CheckBound() const {
     if (endpoint_ == nullptr) {
       return absl::FailedPreconditionError(
           "ListProxy is not bound to a Manager; get one from "
@@ -136,7 +136,7 @@ struct Codec<ListProxy<T>> {
     internal::EncodeEndpoint(proxy.endpoint_.get(), out);
     out.PutVarint(proxy.id_);
   }
-  static absl::StatusOr<ListProxy<T>> Decode(ByteReader& in) {
+  [[nodiscard]] static absl::StatusOr<ListProxy<T>> Decode(ByteReader& in) {
     absl::StatusOr<std::shared_ptr<internal::ManagerEndpoint>> endpoint =
         internal::DecodeEndpoint(in);
     if (!endpoint.ok()) return endpoint.status();
@@ -185,7 +185,8 @@ class Manager {
  private:
   friend class Context;
   explicit Manager(std::shared_ptr<internal::ManagerCore> core);
-  absl::StatusOr<std::shared_ptr<internal::ManagerEndpoint>> Endpoint() const;
+  [[nodiscard]] absl::StatusOr<std::shared_ptr<internal::ManagerEndpoint>>
+  Endpoint() const;
 
   std::shared_ptr<internal::ManagerCore> core_;
 };

@@ -94,7 +94,8 @@ inline constexpr bool kIsTargetResult = std::is_void_v<R> ||
 
 // Calls `function` with `args` and turns what it returns into an exit code.
 template <typename R, typename Function, typename Tuple>
-absl::StatusOr<int> InvokeForExitCode(Function function, Tuple& args) {
+[[nodiscard]] absl::StatusOr<int> InvokeForExitCode(Function function,
+                                                    Tuple& args) {
   if constexpr (std::is_void_v<R>) {
     std::apply(function, args);
     return 0;
@@ -108,7 +109,8 @@ absl::StatusOr<int> InvokeForExitCode(Function function, Tuple& args) {
 }
 
 template <typename... Params>
-absl::StatusOr<std::tuple<Params...>> DecodeArguments(ByteReader& in) {
+[[nodiscard]] absl::StatusOr<std::tuple<Params...>> DecodeArguments(
+    ByteReader& in) {
   std::tuple<std::optional<Params>...> slots;
   absl::Status status;
   auto decode_one = [&](auto& slot) {

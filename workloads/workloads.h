@@ -20,26 +20,27 @@ namespace mproc::workloads {
 
 // The chapter's do_something: appends `count` random doubles in [0, 1) to
 // `out`. Errors: those of the proxy.
-absl::Status DoSomething(int64_t count, ListProxy<double> out);
+[[nodiscard]] absl::Status DoSomething(int64_t count, ListProxy<double> out);
 
 // Prints its own process name as `name: <name>`, then DoSomething.
-absl::Status NamedDoSomething(int64_t count, ListProxy<double> out);
+[[nodiscard]] absl::Status NamedDoSomething(int64_t count,
+                                            ListProxy<double> out);
 
 // The chapter's killing_processes target: prints `Starting function`, starts
 // its own Manager, runs DoSomething(count) into it, prints
 // `Finished function with <n> results.`. Fails (as a daemon must) when the
 // Manager cannot start.
-absl::Status DoSomethingWithOwnManager(int64_t count);
+[[nodiscard]] absl::Status DoSomethingWithOwnManager(int64_t count);
 
 // The chapter's spawning_processes myFunc(i): prints
 // `calling do_something from process no: <i>`, runs DoSomething(i * 1000) into
 // a Manager of its own, prints `Process <i> finished with <n> results.`.
-absl::Status SpawnLoopItem(int64_t i);
+[[nodiscard]] absl::Status SpawnLoopItem(int64_t i);
 
 // The chapter's run_background_processes target: runs DoSomething(count) into
 // a Manager of its own (so a daemon fails here), then prints
 // `Exiting <name>`.
-absl::Status BackgroundWork(int64_t count);
+[[nodiscard]] absl::Status BackgroundWork(int64_t count);
 
 // Prints `Starting function`, then sleeps in cancellable steps until it is
 // terminated or killed (never returns on its own).
@@ -49,7 +50,7 @@ void RunUntilTerminated();
 // cancellation unwind once with `catch (...)` (a `catch (const
 // std::exception&)` does not see it); the next cancellation point unwinds it
 // again, so it still ends as terminated.
-absl::Status SwallowCancellationOnce();
+[[nodiscard]] absl::Status SwallowCancellationOnce();
 
 // Sleeps `millis` (cancellable), then returns 0.
 void SleepMillis(int64_t millis);
@@ -62,7 +63,7 @@ void BurnCpu(int64_t iterations);
 int ExitWith(int64_t code);
 
 // Returns absl::Status(code, message): exit code 1 and the status on stderr.
-absl::Status FailWith(int64_t code, std::string message);
+[[nodiscard]] absl::Status FailWith(int64_t code, std::string message);
 
 // Throws std::runtime_error(what): exit code 1 and `what` on stderr.
 void ThrowError(std::string what);
@@ -75,32 +76,37 @@ void Print(std::string line);
 void PrintIdentity();
 
 // Appends the current process's name and pid (as text) to `out`.
-absl::Status ReportIdentity(ListProxy<std::string> out);
+[[nodiscard]] absl::Status ReportIdentity(ListProxy<std::string> out);
 
 // Appends start, start+1, ..., start+count-1 to `out`, one Append each.
-absl::Status AppendRange(int64_t start, int64_t count, ListProxy<int64_t> out);
+[[nodiscard]] absl::Status AppendRange(int64_t start, int64_t count,
+                                       ListProxy<int64_t> out);
 
 // Starts one child running ReportIdentity(out) through the current context,
 // joins it, and returns its exitcode (or the error from Start).
-absl::Status SpawnGrandchild(ListProxy<std::string> out);
+[[nodiscard]] absl::Status SpawnGrandchild(ListProxy<std::string> out);
 
 // Appends the sum of `values` to `out`.
-absl::Status SumInto(std::vector<int64_t> values, ListProxy<int64_t> out);
+[[nodiscard]] absl::Status SumInto(std::vector<int64_t> values,
+                                   ListProxy<int64_t> out);
 
 // Starts a daemon grandchild that runs until terminated, appends its name to
 // `out`, and returns without joining it: the exit-time rules must terminate
 // and join it.
-absl::Status StartDaemonGrandchildAndReturn(ListProxy<std::string> out);
+[[nodiscard]] absl::Status StartDaemonGrandchildAndReturn(
+    ListProxy<std::string> out);
 
 // Starts a non-daemon grandchild running AppendRange(0, count, out) and
 // returns without joining it: the exit-time rules must join it.
-absl::Status StartGrandchildAndReturn(int64_t count, ListProxy<int64_t> out);
+[[nodiscard]] absl::Status StartGrandchildAndReturn(int64_t count,
+                                                    ListProxy<int64_t> out);
 
 // Returns 20 in a daemon, 10 otherwise.
 int ExitWithDaemonFlag();
 
 // Appends `in.Size()` to `out`.
-absl::Status CopySize(ListProxy<int64_t> in, ListProxy<int64_t> out);
+[[nodiscard]] absl::Status CopySize(ListProxy<int64_t> in,
+                                    ListProxy<int64_t> out);
 
 // Prints `count` lines `<name> <i> <text>`, one PrintLine each.
 void PrintLines(int64_t count, std::string text);

@@ -32,18 +32,20 @@ bool IsValidUtf8(absl::string_view text);
 std::string DefaultName(const std::vector<int>& identity);
 
 // The lifecycle errors, as absl::Status.
-absl::Status StartedTwiceError();
-absl::Status NotStartedError(absl::string_view verb);  // "join", "terminate"...
-absl::Status NotAChildError(absl::string_view verb);
-absl::Status NotCreatorError();
-absl::Status AlreadyStartedError();
-absl::Status DaemonChildError();
-absl::Status CloseRunningError();
-absl::Status ClosedError();
-absl::Status MovedFromError();
-absl::Status NegativeTimeoutError(absl::string_view what);
-absl::Status EmptyTargetError();
-absl::Status ClosureNotAllowedError(absl::string_view context_name);
+[[nodiscard]] absl::Status StartedTwiceError();
+[[nodiscard]] absl::Status NotStartedError(
+    absl::string_view verb);  // "join", "terminate"...
+[[nodiscard]] absl::Status NotAChildError(absl::string_view verb);
+[[nodiscard]] absl::Status NotCreatorError();
+[[nodiscard]] absl::Status AlreadyStartedError();
+[[nodiscard]] absl::Status DaemonChildError();
+[[nodiscard]] absl::Status CloseRunningError();
+[[nodiscard]] absl::Status ClosedError();
+[[nodiscard]] absl::Status MovedFromError();
+[[nodiscard]] absl::Status NegativeTimeoutError(absl::string_view what);
+[[nodiscard]] absl::Status EmptyTargetError();
+[[nodiscard]] absl::Status ClosureNotAllowedError(
+    absl::string_view context_name);
 
 // What the repr says about a process's state.
 enum class ReprState { kInitial, kStarted, kStopped, kClosed, kUnknown };

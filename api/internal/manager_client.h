@@ -64,10 +64,11 @@ class ManagerConnection {
 
  private:
   ManagerConnection(std::string address, std::unique_ptr<Channel> channel);
-  absl::Status FlushLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::StatusOr<std::string> CallLocked(absl::string_view payload)
+  [[nodiscard]] absl::Status FlushLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  [[nodiscard]] absl::StatusOr<std::string> CallLocked(
+      absl::string_view payload) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  [[nodiscard]] absl::Status Broken(absl::Status cause)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::Status Broken(absl::Status cause) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const std::string address_;
   absl::Mutex mu_;

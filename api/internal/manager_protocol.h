@@ -69,7 +69,7 @@ class FrameReader {
   [[nodiscard]] absl::StatusOr<std::optional<std::string>> Next();
 
  private:
-  absl::Status Fill(size_t needed);
+  [[nodiscard]] absl::Status Fill(size_t needed);
   Channel& channel_;
   std::string buffer_;
   size_t start_ = 0;

@@ -232,7 +232,6 @@ absl::Status Process::set_daemon(bool daemon) {
 
 std::string Process::ToString() const {
   if (record_ == nullptr) return "<Process moved-from>";
-  const bool alive = IsAlive();  // polls, so a stopped child shows its code
   internal::ReprFields fields;
   absl::MutexLock lock(&record_->mu);
   fields.name = record_->name;
@@ -245,7 +244,7 @@ std::string Process::ToString() const {
     fields.state = internal::ReprState::kUnknown;
   } else if (record_->phase == Phase::kInitial) {
     fields.state = internal::ReprState::kInitial;
-  } else if (alive || !record_->exit.has_value()) {
+  } else if (!record_->exit.has_value()) {
     fields.state = internal::ReprState::kStarted;
   } else {
     fields.state = internal::ReprState::kStopped;

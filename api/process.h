@@ -115,7 +115,9 @@ class Process {
 
   // CPython's repr: `<Process name='Process-1' pid=123 parent=100 started>`;
   // states initial, started, stopped (with `exitcode=`), closed; `daemon`
-  // appended when set.
+  // appended when set. Unlike CPython it does not poll the child: it shows
+  // the state last observed by Join, IsAlive or exitcode, so a line that
+  // prints IsAlive() and then the repr is always consistent.
   std::string ToString() const;
   friend std::ostream& operator<<(std::ostream& os, const Process& process) {
     return os << process.ToString();

@@ -22,17 +22,25 @@ namespace {
 
 using mproc::examples::PyBool;
 
+// The short child works this long, so it is still running when the parent
+// prints "Process running" right after Start.
+constexpr int64_t kShortWorkMillis = 200;
+
 absl::Status Run(const mproc::Context& ctx) {
   const bool long_work = absl::GetFlag(FLAGS_work) == "long";
   mproc::Process p = ctx.NewProcess(
-      long_work
-          ? mproc::Target(&mproc::workloads::RunUntilTerminated)
-          : mproc::Target(&mproc::workloads::DoSomethingWithOwnManager, 10));
-  mproc::PrintLine(absl::StrCat("Process before execution: ", p.ToString(), " ",
-                                PyBool(p.IsAlive())));
+      long_work ? mproc::Target(&mproc::workloads::RunUntilTerminated)
+                : mproc::Target(&mproc::workloads::DoSomethingWithOwnManager,
+                                10, kShortWorkMillis));
+  // Each line observes the child once (IsAlive), then prints the repr of
+  // that observation.
+  auto describe = [&p] {
+    const bool alive = p.IsAlive();
+    return absl::StrCat(p.ToString(), " ", PyBool(alive));
+  };
+  mproc::PrintLine(absl::StrCat("Process before execution: ", describe()));
   if (absl::Status s = p.Start(); !s.ok()) return s;
-  mproc::PrintLine(absl::StrCat("Process running: ", p.ToString(), " ",
-                                PyBool(p.IsAlive())));
+  mproc::PrintLine(absl::StrCat("Process running: ", describe()));
   // Short work: let the child finish, within a bound. Long work: give it a
   // moment to start, then terminate it mid-run.
   if (absl::Status s =
@@ -41,11 +49,9 @@ absl::Status Run(const mproc::Context& ctx) {
     return s;
   }
   if (absl::Status s = p.Terminate(); !s.ok()) return s;
-  mproc::PrintLine(absl::StrCat("Process terminated: ", p.ToString(), " ",
-                                PyBool(p.IsAlive())));
+  mproc::PrintLine(absl::StrCat("Process terminated: ", describe()));
   if (absl::Status s = p.Join(); !s.ok()) return s;
-  mproc::PrintLine(
-      absl::StrCat("Process joined: ", p.ToString(), " ", PyBool(p.IsAlive())));
+  mproc::PrintLine(absl::StrCat("Process joined: ", describe()));
   mproc::PrintLine(
       absl::StrCat("Process exit code: ", p.exitcode().value_or(0)));
   return absl::OkStatus();

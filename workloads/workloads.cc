@@ -1,6 +1,8 @@
 #include "workloads/workloads.h"
 
 #include <atomic>
+#include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -51,8 +53,9 @@ absl::Status NamedDoSomething(int64_t count, ListProxy<double> out) {
 }
 MPROC_REGISTER_TARGET(NamedDoSomething);
 
-absl::Status DoSomethingWithOwnManager(int64_t count) {
+absl::Status DoSomethingWithOwnManager(int64_t count, int64_t work_millis) {
   PrintLine("Starting function");
+  Sleep(absl::Milliseconds(work_millis));
   absl::StatusOr<int64_t> results = DoSomethingInOwnManager(count);
   if (!results.ok()) return results.status();
   PrintLine(absl::StrCat("Finished function with ", *results, " results."));
@@ -196,6 +199,44 @@ absl::Status StartGrandchildAndReturn(int64_t count, ListProxy<int64_t> out) {
   return grandchild.Start();
 }
 MPROC_REGISTER_TARGET(StartGrandchildAndReturn);
+
+absl::Status ReportSelfControlErrors(ListProxy<std::string> out) {
+  absl::StatusOr<Context> here = GetContext();
+  if (!here.ok()) return here.status();
+  std::optional<Context> sharing;
+  for (const StartMethod& method : here->backend().start_methods()) {
+    if (!method.runs_closures) continue;
+    absl::StatusOr<Context> found =
+        GetContext(absl::StrCat(here->backend().name(), ":", method.name));
+    if (!found.ok()) return found.status();
+    sharing = *found;
+    break;
+  }
+  if (!sharing.has_value()) {
+    return absl::FailedPreconditionError(
+        "this backend has no start method that shares memory");
+  }
+  auto self = std::make_shared<std::optional<Process>>();
+  *self = sharing->NewProcess(Target([self, out]() -> absl::Status {
+    for (const absl::Status& s : {(*self)->Join(absl::ZeroDuration()),
+                                  (*self)->Terminate(), (*self)->Kill()}) {
+      if (absl::Status a = out.Append(std::string(s.message())); !a.ok()) {
+        return a;
+      }
+    }
+    return absl::OkStatus();
+  }));
+  if (absl::Status s = (*self)->Start(); !s.ok()) return s;
+  if (absl::Status s = (*self)->Join(); !s.ok()) return s;
+  const std::optional<int> code = (*self)->exitcode();
+  self->reset();  // the closure holds `self`: break the cycle
+  if (code != 0) {
+    return absl::InternalError(
+        absl::StrCat("grandchild exitcode ", code.value_or(-1000)));
+  }
+  return absl::OkStatus();
+}
+MPROC_REGISTER_TARGET(ReportSelfControlErrors);
 
 int ExitWithDaemonFlag() { return CurrentProcess().daemon ? 20 : 10; }
 MPROC_REGISTER_TARGET(ExitWithDaemonFlag);

@@ -26,11 +26,12 @@ namespace mproc::workloads {
 [[nodiscard]] absl::Status NamedDoSomething(int64_t count,
                                             ListProxy<double> out);
 
-// The chapter's killing_processes target: prints `Starting function`, starts
-// its own Manager, runs DoSomething(count) into it, prints
-// `Finished function with <n> results.`. Fails (as a daemon must) when the
-// Manager cannot start.
-[[nodiscard]] absl::Status DoSomethingWithOwnManager(int64_t count);
+// The chapter's killing_processes target: prints `Starting function`, works
+// for `work_millis` (cancellable), starts its own Manager, runs
+// DoSomething(count) into it, prints `Finished function with <n> results.`.
+// Fails (as a daemon must) when the Manager cannot start.
+[[nodiscard]] absl::Status DoSomethingWithOwnManager(int64_t count,
+                                                     int64_t work_millis);
 
 // The chapter's spawning_processes myFunc(i): prints
 // `calling do_something from process no: <i>`, runs DoSomething(i * 1000) into
@@ -100,6 +101,12 @@ void PrintIdentity();
 // returns without joining it: the exit-time rules must join it.
 [[nodiscard]] absl::Status StartGrandchildAndReturn(int64_t count,
                                                     ListProxy<int64_t> out);
+
+// Starts a grandchild, through a start method of the current backend that
+// shares memory, whose target holds its own Process object and tries to Join,
+// Terminate and Kill it; appends the three error messages to `out`.
+// `kFailedPrecondition` when the backend has no such start method.
+[[nodiscard]] absl::Status ReportSelfControlErrors(ListProxy<std::string> out);
 
 // Returns 20 in a daemon, 10 otherwise.
 int ExitWithDaemonFlag();

@@ -126,7 +126,7 @@ TEST_P(ConformanceTest, KillingTerminatesARunningChild) {
 TEST_P(ConformanceTest, KillingAFinishedChildKeepsExitCodeZero) {
   CaptureStdout();
   Process p =
-      ctx().NewProcess(Target(&workloads::DoSomethingWithOwnManager, 10));
+      ctx().NewProcess(Target(&workloads::DoSomethingWithOwnManager, 10, 0));
   EXPECT_FALSE(p.IsAlive());
   ASSERT_OK(p.Start());
   EXPECT_TRUE(p.IsAlive() || p.exitcode().has_value());

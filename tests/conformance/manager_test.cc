@@ -177,6 +177,8 @@ TEST_P(ConformanceTest, ManagerServerIsAChildUntilShutdown) {
 }
 
 TEST_P(ConformanceTest, WrongAuthkeyIsRejectedAndOthersAreUnaffected) {
+  // Before StartManager: a server process keeps the stderr it starts with.
+  CaptureStderr();
   ASSERT_OK_AND_ASSIGN(Manager manager, ctx().StartManager());
   ASSERT_OK_AND_ASSIGN(ListProxy<int64_t> list, manager.List<int64_t>());
   ASSERT_OK(list.Append(1));
@@ -184,7 +186,6 @@ TEST_P(ConformanceTest, WrongAuthkeyIsRejectedAndOthersAreUnaffected) {
   intruder.backend = std::string(ctx().backend().name());
   intruder.address = manager.address();
   intruder.authkey = std::string(internal::kAuthkeySize, 'k');
-  CaptureStderr();
   absl::StatusOr<std::shared_ptr<internal::ManagerConnection>> rejected =
       internal::ManagerConnection::Open(intruder);
   EXPECT_THAT(rejected, StatusIs(absl::StatusCode::kUnauthenticated));
@@ -195,10 +196,11 @@ TEST_P(ConformanceTest, WrongAuthkeyIsRejectedAndOthersAreUnaffected) {
 }
 
 TEST_P(ConformanceTest, MalformedFramesCloseOnlyThatConnection) {
+  // Before StartManager: a server process keeps the stderr it starts with.
+  CaptureStderr();
   ASSERT_OK_AND_ASSIGN(Manager manager, ctx().StartManager());
   ASSERT_OK_AND_ASSIGN(ListProxy<int64_t> list, manager.List<int64_t>());
   ASSERT_OK(list.Append(1));
-  CaptureStderr();
   {
     ASSERT_OK_AND_ASSIGN(std::unique_ptr<Channel> raw,
                          ctx().backend().Connect(manager.address()));

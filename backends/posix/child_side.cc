@@ -1,0 +1,97 @@
+// POSIX only: the child's side of a launch: parent-death watch, run, exit.
+#include "backends/posix/child_side.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <system_error>
+#include <thread>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "backends/posix/posix_child.h"
+#include "backends/posix/posix_fd.h"
+
+namespace mproc::posix {
+namespace {
+
+[[noreturn]] void DieNow() {
+  (void)kill(getpid(), SIGKILL);
+  _exit(128 + SIGKILL);  // not reached
+}
+
+void Warn(absl::string_view what) {
+  const std::string line =
+      absl::StrCat("mproc: cannot watch the parent process (", what,
+                   "); this child will not end when its parent dies\n");
+  (void)write(STDERR_FILENO, line.data(), line.size());
+}
+
+// Polls `parent` (a pidfd; if it is invalid, or the target closes it, then
+// getppid() every 100 ms) and kills this process once the parent has ended.
+// Never returns.
+void WatchParent(Fd parent, pid_t parent_pid) {
+  bool use_pidfd = parent.valid();
+  while (true) {
+    if (use_pidfd) {
+      pollfd ended{.fd = parent.get(), .events = POLLIN, .revents = 0};
+      if (poll(&ended, 1, -1) > 0) {
+        if ((ended.revents & POLLIN) != 0) DieNow();
+        use_pidfd = (ended.revents & POLLNVAL) == 0;
+      }
+    } else {
+      (void)poll(nullptr, 0, 100);
+      if (getppid() != parent_pid) DieNow();
+    }
+  }
+}
+
+}  // namespace
+
+bool OnMainThread() { return gettid() == getpid(); }
+
+void EndWithParent(pid_t parent_pid, bool started_by_main_thread) {
+  if (started_by_main_thread && prctl(PR_SET_PDEATHSIG, SIGKILL) == 0) {
+    if (getppid() != parent_pid) DieNow();  // it died before prctl
+    return;
+  }
+  absl::StatusOr<Fd> parent = OpenPidfd(parent_pid);
+  // Still our parent after the open: the pidfd names it, not a reused pid.
+  if (getppid() != parent_pid) DieNow();
+  if (!parent.ok()) {
+    Warn(parent.status().ToString());
+    return;
+  }
+  try {
+    std::thread(WatchParent, *std::move(parent), parent_pid).detach();
+  } catch (const std::system_error& e) {
+    Warn(e.what());
+  }
+}
+
+void RunChildAndExit(Backend* backend, const LaunchRequest& request,
+                     std::shared_ptr<Listener> listener) {
+  const ExitStatus status =
+      RunChild(request, ChildRuntime{.pid = getpid(),
+                                     .backend = backend,
+                                     .owns_process = true,
+                                     .listener = std::move(listener)});
+  std::fflush(nullptr);
+  if (status.signaled()) {
+    // Not expected in a real process (no cancellation flag), but honoured.
+    const int signal = status.signal();
+    (void)::signal(signal, SIG_DFL);
+    sigset_t only;
+    sigemptyset(&only);
+    sigaddset(&only, signal);
+    (void)sigprocmask(SIG_UNBLOCK, &only, nullptr);
+    (void)raise(signal);
+    _exit(128 + signal);
+  }
+  _exit(status.code());
+}
+
+}  // namespace mproc::posix

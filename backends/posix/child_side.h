@@ -1,0 +1,42 @@
+// -----------------------------------------------------------------------------
+// File: backends/posix/child_side.h
+// -----------------------------------------------------------------------------
+//
+// POSIX only: what a child process does for itself, however it was started
+// (fork, or posix_spawn and re-execution): tie its life to its parent's when
+// asked, run the target through api's RunChild, and end with its status.
+
+#ifndef MPROC_BACKENDS_POSIX_CHILD_SIDE_H_
+#define MPROC_BACKENDS_POSIX_CHILD_SIDE_H_
+
+#include <sys/types.h>
+
+#include <memory>
+
+#include "api/backend.h"
+
+namespace mproc::posix {
+
+// True when the calling thread is its process's main thread.
+bool OnMainThread();
+
+// Makes the calling process (a child) die by SIGKILL when its parent
+// `parent_pid` dies. `started_by_main_thread`: the parent started this child
+// from its main thread. Then PR_SET_PDEATHSIG(SIGKILL) is enough (it fires
+// when the *thread* that started the child ends, which is the process's end
+// for the main thread). Otherwise a worker thread's exit must not kill the
+// child, so a small watcher thread here polls the parent's pidfd instead.
+// Either way getppid() is checked afterwards: a parent that is already gone
+// ends this process at once.
+void EndWithParent(pid_t parent_pid, bool started_by_main_thread);
+
+// Runs `request` as this process (api's RunChild, owning the process), then
+// flushes stdio and ends the process with the status: `_exit(code)`, or death
+// by the signal. `listener`: a Manager server's listener, or null.
+[[noreturn]] void RunChildAndExit(Backend* backend,
+                                  const LaunchRequest& request,
+                                  std::shared_ptr<Listener> listener);
+
+}  // namespace mproc::posix
+
+#endif  // MPROC_BACKENDS_POSIX_CHILD_SIDE_H_

@@ -1,0 +1,52 @@
+// -----------------------------------------------------------------------------
+// File: backends/posix/posix_child.h
+// -----------------------------------------------------------------------------
+//
+// POSIX only: the parent's handle on one child process, however it started.
+// Waits poll the child's pidfd with the deadline (waitpid polling only where
+// the kernel has no pidfd); signals go through the pidfd, so a reused pid is
+// never hit. No helper thread, no SIGCHLD handler.
+
+#ifndef MPROC_BACKENDS_POSIX_POSIX_CHILD_H_
+#define MPROC_BACKENDS_POSIX_POSIX_CHILD_H_
+
+#include <sys/types.h>
+
+#include <memory>
+
+#include "absl/status/statusor.h"
+#include "api/backend.h"
+#include "backends/posix/posix_fd.h"
+
+namespace mproc::posix {
+
+// Opens a pidfd for `pid`. An invalid Fd (and OK) when the kernel has no
+// pidfd_open (before Linux 5.3): callers then fall back to waitpid.
+// Errors: EMFILE -> kResourceExhausted, ESRCH -> kNotFound, ...
+[[nodiscard]] absl::StatusOr<Fd> OpenPidfd(pid_t pid);
+
+// The handle on child `pid` (just started by this process, not yet reaped)
+// with its pidfd (may be invalid: waitpid polling). `until_reaped` is held
+// until the child is reaped, then dropped (a Manager server's socket
+// directory, which is removed then).
+//
+// Destroying the handle of a child that still runs lets it run on; it is
+// reaped (not left a zombie) by a later Launch of this process once it has
+// ended, or when this process exits.
+[[nodiscard]] std::unique_ptr<Child> MakePosixChild(
+    pid_t pid, Fd pidfd, std::shared_ptr<const void> until_reaped);
+
+// Kills and reaps `pid` (a child this process just started and cannot hand
+// out): nothing is left behind.
+void KillAndReap(pid_t pid);
+
+// Reaps children whose handles were destroyed while they ran and that have
+// ended since. Cheap when there are none.
+void ReapAbandonedChildren();
+
+// In a freshly forked child: forgets the parent's abandoned children.
+void ForgetAbandonedChildren();
+
+}  // namespace mproc::posix
+
+#endif  // MPROC_BACKENDS_POSIX_POSIX_CHILD_H_

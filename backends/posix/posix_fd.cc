@@ -1,0 +1,60 @@
+// POSIX only: owned descriptors and the process-wide registry of them.
+#include "backends/posix/posix_fd.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <utility>
+
+#include "backends/posix/lock_free_int_set.h"
+
+namespace mproc::posix {
+namespace {
+
+constinit LockFreeIntSet registered_descriptors;
+
+}  // namespace
+
+Fd::Fd(int fd) : fd_(fd), owner_(getpid()) {
+  if (fd_ >= 0) registered_descriptors.Insert(fd_);
+}
+
+Fd::Fd(Fd&& other) noexcept
+    : fd_(std::exchange(other.fd_, -1)), owner_(other.owner_) {}
+
+Fd& Fd::operator=(Fd&& other) noexcept {
+  if (this != &other) {
+    Reset();
+    fd_ = std::exchange(other.fd_, -1);
+    owner_ = other.owner_;
+  }
+  return *this;
+}
+
+bool Fd::owned_here() const { return fd_ >= 0 && owner_ == getpid(); }
+
+void Fd::Reset() {
+  if (fd_ < 0) return;
+  const int fd = std::exchange(fd_, -1);
+  if (owner_ != getpid()) return;  // a forked child's copy: already closed
+  // Deregister first: a fork between the two steps leaks the descriptor into
+  // its child rather than closing a reused number there.
+  registered_descriptors.Erase(fd);
+  CloseDescriptor(fd);
+}
+
+void Fd::Adopt() { owner_ = getpid(); }
+
+void CloseDescriptor(int fd) {
+  if (fd >= 0) (void)close(fd);  // Linux frees the descriptor even on EINTR
+}
+
+void CloseInheritedDescriptors(gsl::span<const int> keep) {
+  (void)registered_descriptors.ForEachMaybeErase([keep](int64_t fd) {
+    if (std::find(keep.begin(), keep.end(), fd) != keep.end()) return false;
+    CloseDescriptor(static_cast<int>(fd));
+    return true;
+  });
+}
+
+}  // namespace mproc::posix

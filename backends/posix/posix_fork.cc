@@ -1,0 +1,75 @@
+// POSIX only: the "fork" start method.
+#include <unistd.h>
+
+#include <cstdio>
+#include <utility>
+
+#include "backends/posix/child_side.h"
+#include "backends/posix/posix_child.h"
+#include "backends/posix/posix_errors.h"
+#include "backends/posix/posix_fd.h"
+#include "backends/posix/posix_launch.h"
+#include "backends/posix/unix_socket_transport.h"
+#include "gsl/span"
+
+namespace mproc::posix {
+namespace {
+
+// The forked child: drops what belongs to others, then runs the request.
+[[noreturn]] void RunForkedChild(Backend* backend, const LaunchRequest& request,
+                                 UnixListener* listener,
+                                 bool started_by_main_thread) {
+  const int keep[] = {listener != nullptr ? listener->fd() : -1};
+  // close() only, never shutdown(): the sockets are shared with the parent.
+  CloseInheritedDescriptors(
+      gsl::span<const int>(keep, listener != nullptr ? 1 : 0));
+  if (listener != nullptr) listener->AdoptInForkedChild();
+  ForgetAbandonedChildren();
+  if (request.child.kill_on_parent_death) {
+    EndWithParent(static_cast<pid_t>(request.child.parent_pid),
+                  started_by_main_thread);
+  }
+  RunChildAndExit(backend, request, request.listener);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Child>> LaunchFork(
+    Backend* backend, const LaunchRequest& request) {
+  ReapAbandonedChildren();
+  auto* listener = dynamic_cast<UnixListener*>(request.listener.get());
+  if (request.listener != nullptr && listener == nullptr) {
+    return absl::InvalidArgumentError(
+        "the Manager listener was not made by the posix backend");
+  }
+  // A pidfd of our own reserves the descriptor the child's pidfd needs, so a
+  // full descriptor table fails here, before any child exists.
+  absl::StatusOr<Fd> reserved = OpenPidfd(getpid());
+  if (!reserved.ok()) return reserved.status();
+  const bool started_by_main_thread = OnMainThread();
+
+  std::fflush(nullptr);  // or the child would write the parent's buffers again
+  const pid_t pid = fork();
+  if (pid < 0) {
+    return ErrnoStatus(errno, "fork",
+                       "too many processes or too little memory: end some "
+                       "children, or raise the process limit (ulimit -u)");
+  }
+  if (pid == 0) {
+    RunForkedChild(backend, request, listener, started_by_main_thread);
+  }
+  reserved->Reset();
+  absl::StatusOr<Fd> pidfd = OpenPidfd(pid);
+  if (!pidfd.ok()) {
+    KillAndReap(pid);
+    return pidfd.status();
+  }
+  std::shared_ptr<const void> until_reaped;
+  if (listener != nullptr) {
+    listener->MarkHandedOver();
+    until_reaped = listener->directory();
+  }
+  return MakePosixChild(pid, *std::move(pidfd), std::move(until_reaped));
+}
+
+}  // namespace mproc::posix

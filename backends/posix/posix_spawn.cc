@@ -1,0 +1,195 @@
+// POSIX only: the "spawn" start method, parent side (posix_spawn of self).
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "api/wire.h"
+#include "backends/posix/child_side.h"
+#include "backends/posix/posix_child.h"
+#include "backends/posix/posix_errors.h"
+#include "backends/posix/posix_fd.h"
+#include "backends/posix/posix_launch.h"
+#include "backends/posix/spawn_protocol.h"
+#include "backends/posix/unix_socket_transport.h"
+
+namespace mproc::posix {
+namespace {
+
+constexpr absl::string_view kFdAdvice =
+    "raise the descriptor limit (ulimit -n) or close descriptors";
+
+// Sends as much of `bytes` as `flags` allow; returns how much, or an error
+// (EAGAIN with MSG_DONTWAIT is not one).
+absl::StatusOr<size_t> SendSome(int fd, absl::string_view bytes, int flags) {
+  size_t sent = 0;
+  while (sent < bytes.size()) {
+    const ssize_t n = send(fd, bytes.data() + sent, bytes.size() - sent,
+                           flags | MSG_NOSIGNAL);
+    if (n >= 0) {
+      sent += static_cast<size_t>(n);
+    } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      break;
+    } else if (errno != EINTR) {
+      return ErrnoStatus(errno, "send(launch request)",
+                         "the child ended before reading its launch request: "
+                         "call mproc::RunChildIfRequested(argc, argv) first "
+                         "in main");
+    }
+  }
+  return sent;
+}
+
+// `fd` itself when it is above `floor`, else a CLOEXEC duplicate above it
+// (held in `holder`), so dup2 onto the low descriptors 3 and 4 in the child
+// never overwrites a source.
+absl::StatusOr<int> AboveFloor(int fd, int floor, Fd& holder) {
+  if (fd > floor) return fd;
+  holder = Fd(fcntl(fd, F_DUPFD_CLOEXEC, floor + 1));
+  if (!holder.valid())
+    return ErrnoStatus(errno, "fcntl(F_DUPFD_CLOEXEC)", kFdAdvice);
+  return holder.get();
+}
+
+// posix_spawn's file actions and attributes, destroyed with this object.
+class SpawnSetup {
+ public:
+  SpawnSetup() {
+    init_error_ = posix_spawn_file_actions_init(&actions_);
+    actions_ready_ = init_error_ == 0;
+    if (actions_ready_) init_error_ = posix_spawnattr_init(&attributes_);
+    attributes_ready_ = actions_ready_ && init_error_ == 0;
+  }
+  ~SpawnSetup() {
+    if (actions_ready_) (void)posix_spawn_file_actions_destroy(&actions_);
+    if (attributes_ready_) (void)posix_spawnattr_destroy(&attributes_);
+  }
+  SpawnSetup(const SpawnSetup&) = delete;
+  SpawnSetup& operator=(const SpawnSetup&) = delete;
+
+  // The child gets `request_fd` as kRequestFd and `listener_fd` (or -1) as
+  // kListenerFd, stdio, and nothing else; its signal mask starts empty.
+  int Prepare(int request_fd, int listener_fd) {
+    if (init_error_ != 0) return init_error_;
+    int error =
+        posix_spawn_file_actions_adddup2(&actions_, request_fd, kRequestFd);
+    if (error == 0 && listener_fd >= 0) {
+      error =
+          posix_spawn_file_actions_adddup2(&actions_, listener_fd, kListenerFd);
+    }
+    if (error == 0) {
+      error = posix_spawn_file_actions_addclosefrom_np(
+          &actions_, (listener_fd >= 0 ? kListenerFd : kRequestFd) + 1);
+    }
+    sigset_t empty;
+    sigemptyset(&empty);
+    if (error == 0) error = posix_spawnattr_setsigmask(&attributes_, &empty);
+    if (error == 0) {
+      error = posix_spawnattr_setflags(&attributes_, POSIX_SPAWN_SETSIGMASK);
+    }
+    return error;
+  }
+
+  const posix_spawn_file_actions_t* actions() const { return &actions_; }
+  const posix_spawnattr_t* attributes() const { return &attributes_; }
+
+ private:
+  posix_spawn_file_actions_t actions_;
+  posix_spawnattr_t attributes_;
+  int init_error_ = 0;
+  bool actions_ready_ = false;
+  bool attributes_ready_ = false;
+};
+
+}  // namespace
+
+// The child finds its backend again by registration: `backend` is unused.
+absl::StatusOr<std::unique_ptr<Child>> LaunchSpawn(
+    Backend* /*backend*/, const LaunchRequest& request) {
+  ReapAbandonedChildren();
+  auto* listener = dynamic_cast<UnixListener*>(request.listener.get());
+  if (request.listener != nullptr && listener == nullptr) {
+    return absl::InvalidArgumentError(
+        "the Manager listener was not made by the posix backend");
+  }
+  absl::StatusOr<std::string> encoded = EncodeLaunchRequest(request);
+  if (!encoded.ok()) return encoded.status();
+  ByteWriter body;
+  body.PutBool(OnMainThread());
+  body.PutBytes(*encoded);
+  body.PutBytes(listener != nullptr ? listener->address() : "");
+  ByteWriter message;
+  message.PutFixed64(body.data().size());
+  std::string bytes = message.Release() + body.Release();
+
+  int pair[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
+    return ErrnoStatus(errno, "socketpair", kFdAdvice);
+  }
+  Fd ours(pair[0]);
+  Fd theirs(pair[1]);
+  // Most requests fit the socket buffer: the child finds them waiting.
+  absl::StatusOr<size_t> sent = SendSome(ours.get(), bytes, MSG_DONTWAIT);
+  if (!sent.ok()) return sent.status();
+
+  Fd request_holder, listener_holder;
+  absl::StatusOr<int> request_fd =
+      AboveFloor(theirs.get(), kListenerFd, request_holder);
+  if (!request_fd.ok()) return request_fd.status();
+  int listener_fd = -1;
+  if (listener != nullptr) {
+    absl::StatusOr<int> fd =
+        AboveFloor(listener->fd(), kListenerFd, listener_holder);
+    if (!fd.ok()) return fd.status();
+    listener_fd = *fd;
+  }
+  // Reserves the descriptor the child's pidfd needs (see LaunchFork).
+  absl::StatusOr<Fd> reserved = OpenPidfd(getpid());
+  if (!reserved.ok()) return reserved.status();
+
+  SpawnSetup setup;
+  if (const int error = setup.Prepare(*request_fd, listener_fd); error != 0) {
+    return ErrnoStatus(error, "posix_spawn_file_actions", "out of memory");
+  }
+  std::string flag = absl::StrCat(kChildFlag, kRequestFd);
+  char* argv[] = {program_invocation_name, flag.data(), nullptr};
+  pid_t pid = 0;
+  const int spawned = posix_spawn(&pid, "/proc/self/exe", setup.actions(),
+                                  setup.attributes(), argv, environ);
+  if (spawned != 0) {
+    return ErrnoStatus(spawned, "posix_spawn(/proc/self/exe)",
+                       "too many processes or too little memory: end some "
+                       "children, or raise the process limit (ulimit -u)");
+  }
+  theirs.Reset();
+  request_holder.Reset();
+  listener_holder.Reset();
+  reserved->Reset();
+  absl::StatusOr<Fd> pidfd = OpenPidfd(pid);
+  if (!pidfd.ok()) {
+    KillAndReap(pid);
+    return pidfd.status();
+  }
+  if (*sent < bytes.size()) {
+    absl::StatusOr<size_t> rest =
+        SendSome(ours.get(), absl::string_view(bytes).substr(*sent), 0);
+    if (!rest.ok()) {
+      KillAndReap(pid);
+      return rest.status();
+    }
+  }
+  std::shared_ptr<const void> until_reaped;
+  if (listener != nullptr) {
+    listener->MarkHandedOver();
+    until_reaped = listener->directory();
+  }
+  return MakePosixChild(pid, *std::move(pidfd), std::move(until_reaped));
+}
+
+}  // namespace mproc::posix

@@ -1,0 +1,137 @@
+// POSIX only: the posix backend leaves nothing behind and hands children
+// only the descriptors they should hold.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <string>
+
+#include "absl/strings/match.h"
+#include "api/context.h"
+#include "api/current_process.h"
+#include "api/manager.h"
+#include "api/process.h"
+#include "gtest/gtest.h"
+#include "tests/backends/posix_probe.h"
+#include "tests/backends/posix_test_util.h"
+#include "tests/testing/status_matchers.h"
+#include "workloads/workloads.h"
+
+namespace mproc {
+namespace {
+
+using ::mproc::testing::StatusIs;
+
+constexpr absl::Duration kDeadline = absl::Seconds(30);
+
+// Exits with the number of descriptors above stderr that this process holds.
+int CountDescriptorsAboveStderr() {
+  return testing::CountDescriptorsWhere(
+      [](int fd, const std::string&) { return fd > 2; });
+}
+MPROC_REGISTER_TARGET(CountDescriptorsAboveStderr);
+
+class PosixHygieneTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<Context> context = GetContext(GetParam());
+    ASSERT_OK(context.status());
+    context_ = *context;
+  }
+  const Context& ctx() const { return *context_; }
+
+ private:
+  std::optional<Context> context_;
+};
+
+TEST_P(PosixHygieneTest, ThousandStartJoinCyclesLeaveNoZombieAndNoDescriptor) {
+  const conformance::ResourceSnapshot baseline = testing::ProbePosixResources();
+  for (int64_t i = 0; i < 1000; ++i) {
+    Process p = ctx().NewProcess(Target(&workloads::ExitWith, i % 256));
+    ASSERT_OK(p.Start()) << "cycle " << i;
+    ASSERT_OK(p.Join(kDeadline)) << "cycle " << i;
+    ASSERT_EQ(p.exitcode(), i % 256) << "cycle " << i;
+  }
+  EXPECT_EQ(testing::ProbePosixResources(), baseline);
+}
+
+TEST_P(PosixHygieneTest, ManagerSocketDirectoryIsPrivateAndRemovedAtShutdown) {
+  const conformance::ResourceSnapshot baseline = testing::ProbePosixResources();
+  ASSERT_OK_AND_ASSIGN(Manager manager, ctx().StartManager());
+  const std::string address = manager.address();
+  ASSERT_TRUE(absl::StartsWith(address, "unix:/")) << address;
+  const std::string socket = address.substr(5);
+  const std::string directory = socket.substr(0, socket.rfind('/'));
+  struct stat info;
+  ASSERT_EQ(stat(directory.c_str(), &info), 0) << std::strerror(errno);
+  EXPECT_EQ(info.st_mode & 0777, 0700u);
+  EXPECT_EQ(info.st_uid, geteuid());
+  ASSERT_OK_AND_ASSIGN(ListProxy<int64_t> list, manager.List<int64_t>());
+  ASSERT_OK(list.Append(1));
+  ASSERT_OK(manager.Shutdown());
+  EXPECT_NE(stat(directory.c_str(), &info), 0)
+      << directory << " is still there";
+  EXPECT_EQ(errno, ENOENT);
+  EXPECT_EQ(testing::ProbePosixResources(), baseline);
+}
+
+TEST_P(PosixHygieneTest, ManagerShutdownFailsCleanlyAfterTheServerIsKilled) {
+  const conformance::ResourceSnapshot baseline = testing::ProbePosixResources();
+  {
+    ASSERT_OK_AND_ASSIGN(Manager manager, ctx().StartManager());
+    ASSERT_OK_AND_ASSIGN(ListProxy<int64_t> list, manager.List<int64_t>());
+    ASSERT_OK(list.Append(1));
+    ASSERT_EQ(kill(static_cast<pid_t>(*manager.pid()), SIGKILL), 0);
+    EXPECT_THAT(list.Size(), StatusIs(absl::StatusCode::kUnavailable));
+    EXPECT_FALSE(manager.Shutdown().ok());
+  }
+  EXPECT_TRUE(ActiveChildren().empty());
+  EXPECT_EQ(testing::ProbePosixResources(), baseline);
+}
+
+INSTANTIATE_TEST_SUITE_P(Posix, PosixHygieneTest,
+                         ::testing::Values("posix:fork", "posix:spawn"),
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                           return info.param == "posix:fork" ? "Fork" : "Spawn";
+                         });
+
+TEST(PosixSpawnTest, SpawnedChildHoldsOnlyStdio) {
+  ASSERT_OK_AND_ASSIGN(Context ctx, GetContext("posix:spawn"));
+  // Descriptors of this process that a spawned child must not see: a Manager
+  // connection, and another child's pidfd.
+  ASSERT_OK_AND_ASSIGN(Manager manager, ctx.StartManager());
+  ASSERT_OK_AND_ASSIGN(ListProxy<int64_t> list, manager.List<int64_t>());
+  ASSERT_OK(list.Append(1));
+  for (bool daemon : {false, true}) {
+    Process p = ctx.NewProcess(Target(&CountDescriptorsAboveStderr),
+                               {.daemon = daemon});
+    ASSERT_OK(p.Start());
+    ASSERT_OK(p.Join(kDeadline));
+    EXPECT_EQ(p.exitcode(), 0) << "daemon=" << daemon;
+  }
+  ASSERT_OK(manager.Shutdown());
+}
+
+TEST(PosixForkTest, ForkedChildHoldsNoneOfMprocsOtherDescriptors) {
+  ASSERT_OK_AND_ASSIGN(Context ctx, GetContext("posix:fork"));
+  ASSERT_OK_AND_ASSIGN(Manager manager, ctx.StartManager());
+  ASSERT_OK_AND_ASSIGN(ListProxy<int64_t> list, manager.List<int64_t>());
+  ASSERT_OK(list.Append(1));  // this process now holds a connection
+  Process sibling = ctx.NewProcess(Target(&workloads::RunUntilTerminated));
+  ASSERT_OK(sibling.Start());  // and a pidfd
+  ASSERT_GE(testing::CountPidfdsAndSockets(), 2);
+  // The application's own descriptors are inherited (that is fork), mproc's
+  // are not: the child sees no pidfd and no socket.
+  Process p =
+      ctx.NewProcess(Target([] { return testing::CountPidfdsAndSockets(); }));
+  ASSERT_OK(p.Start());
+  ASSERT_OK(p.Join(kDeadline));
+  EXPECT_EQ(p.exitcode(), 0);
+  ASSERT_OK(sibling.Terminate());
+  ASSERT_OK(sibling.Join(kDeadline));
+  ASSERT_OK(manager.Shutdown());
+}
+
+}  // namespace
+}  // namespace mproc

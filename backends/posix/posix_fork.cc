@@ -36,12 +36,8 @@ namespace {
 
 absl::StatusOr<std::unique_ptr<Child>> LaunchFork(
     Backend* backend, const LaunchRequest& request) {
-  ReapAbandonedChildren();
-  auto* listener = dynamic_cast<UnixListener*>(request.listener.get());
-  if (request.listener != nullptr && listener == nullptr) {
-    return absl::InvalidArgumentError(
-        "the Manager listener was not made by the posix backend");
-  }
+  absl::StatusOr<UnixListener*> listener = PrepareLaunch(request);
+  if (!listener.ok()) return listener.status();
   // A pidfd of our own reserves the descriptor the child's pidfd needs, so a
   // full descriptor table fails here, before any child exists.
   absl::StatusOr<Fd> reserved = OpenPidfd(getpid());
@@ -56,20 +52,10 @@ absl::StatusOr<std::unique_ptr<Child>> LaunchFork(
                        "children, or raise the process limit (ulimit -u)");
   }
   if (pid == 0) {
-    RunForkedChild(backend, request, listener, started_by_main_thread);
+    RunForkedChild(backend, request, *listener, started_by_main_thread);
   }
   reserved->Reset();
-  absl::StatusOr<Fd> pidfd = OpenPidfd(pid);
-  if (!pidfd.ok()) {
-    KillAndReap(pid);
-    return pidfd.status();
-  }
-  std::shared_ptr<const void> until_reaped;
-  if (listener != nullptr) {
-    listener->MarkHandedOver();
-    until_reaped = listener->directory();
-  }
-  return MakePosixChild(pid, *std::move(pidfd), std::move(until_reaped));
+  return AdoptLaunchedChild(pid, *listener);
 }
 
 }  // namespace mproc::posix

@@ -8,10 +8,13 @@
 #ifndef MPROC_BACKENDS_POSIX_POSIX_LAUNCH_H_
 #define MPROC_BACKENDS_POSIX_POSIX_LAUNCH_H_
 
+#include <sys/types.h>
+
 #include <memory>
 
 #include "absl/status/statusor.h"
 #include "api/backend.h"
+#include "backends/posix/unix_socket_transport.h"
 
 namespace mproc::posix {
 
@@ -31,6 +34,19 @@ namespace mproc::posix {
 // LaunchFork, plus socketpair's.
 [[nodiscard]] absl::StatusOr<std::unique_ptr<Child>> LaunchSpawn(
     Backend* backend, const LaunchRequest& request);
+
+// Shared by both start methods.
+//
+// The Manager listener `request` hands to its child (nullptr for others).
+// Reaps children whose handles were dropped while they ran, first.
+// `kInvalidArgument` when the listener was not made by this backend.
+[[nodiscard]] absl::StatusOr<UnixListener*> PrepareLaunch(
+    const LaunchRequest& request);
+// Once the OS has started `pid`: opens its pidfd (killing and reaping the
+// child if that fails, so nothing is left behind), marks `listener` handed
+// over, and returns the Child.
+[[nodiscard]] absl::StatusOr<std::unique_ptr<Child>> AdoptLaunchedChild(
+    pid_t pid, UnixListener* listener);
 
 // In a program started by LaunchSpawn (its command line says so): reads the
 // request, runs it and exits. Otherwise returns at once. A request that

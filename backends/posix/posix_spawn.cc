@@ -112,12 +112,9 @@ class SpawnSetup {
 // The child finds its backend again by registration: `backend` is unused.
 absl::StatusOr<std::unique_ptr<Child>> LaunchSpawn(
     Backend* /*backend*/, const LaunchRequest& request) {
-  ReapAbandonedChildren();
-  auto* listener = dynamic_cast<UnixListener*>(request.listener.get());
-  if (request.listener != nullptr && listener == nullptr) {
-    return absl::InvalidArgumentError(
-        "the Manager listener was not made by the posix backend");
-  }
+  absl::StatusOr<UnixListener*> prepared = PrepareLaunch(request);
+  if (!prepared.ok()) return prepared.status();
+  UnixListener* const listener = *prepared;
   absl::StatusOr<std::string> encoded = EncodeLaunchRequest(request);
   if (!encoded.ok()) return encoded.status();
   ByteWriter body;
@@ -171,11 +168,6 @@ absl::StatusOr<std::unique_ptr<Child>> LaunchSpawn(
   request_holder.Reset();
   listener_holder.Reset();
   reserved->Reset();
-  absl::StatusOr<Fd> pidfd = OpenPidfd(pid);
-  if (!pidfd.ok()) {
-    KillAndReap(pid);
-    return pidfd.status();
-  }
   if (*sent < bytes.size()) {
     absl::StatusOr<size_t> rest =
         SendSome(ours.get(), absl::string_view(bytes).substr(*sent), 0);
@@ -184,12 +176,7 @@ absl::StatusOr<std::unique_ptr<Child>> LaunchSpawn(
       return rest.status();
     }
   }
-  std::shared_ptr<const void> until_reaped;
-  if (listener != nullptr) {
-    listener->MarkHandedOver();
-    until_reaped = listener->directory();
-  }
-  return MakePosixChild(pid, *std::move(pidfd), std::move(until_reaped));
+  return AdoptLaunchedChild(pid, listener);
 }
 
 }  // namespace mproc::posix

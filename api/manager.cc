@@ -131,11 +131,11 @@ absl::StatusOr<Manager> Context::StartManager() const {
 
   Process server = NewProcess(Target(&internal::RunManagerServer, authkey),
                               {.kill_on_parent_death = true});
-  const std::string name = absl::StrCat(
-      "Manager-", server.name().substr(std::string("Process-").size()));
-  (void)server.set_name(name);
   {
+    // Named as CPython names its manager process ("SyncManager-1").
     absl::MutexLock lock(&server.record_->mu);
+    server.record_->name =
+        internal::DefaultName(server.record_->identity, "Manager");
     server.record_->listener = listener;
   }
   listener.reset();

@@ -68,8 +68,9 @@ absl::Status ValidateName(absl::string_view name) {
   return absl::OkStatus();
 }
 
-std::string DefaultName(const std::vector<int>& identity) {
-  return absl::StrCat("Process-", absl::StrJoin(identity, ":"));
+std::string DefaultName(const std::vector<int>& identity,
+                        absl::string_view prefix) {
+  return absl::StrCat(prefix, "-", absl::StrJoin(identity, ":"));
 }
 
 absl::Status StartedTwiceError() {

@@ -28,8 +28,9 @@ inline constexpr size_t kMaxNameBytes = 1024;
 // True when `text` is well-formed UTF-8 (no overlongs, no surrogates).
 bool IsValidUtf8(absl::string_view text);
 
-// "Process-1:2" for identity {1, 2}.
-std::string DefaultName(const std::vector<int>& identity);
+// "Process-1:2" for identity {1, 2} (another `prefix`: "Manager-1:2").
+std::string DefaultName(const std::vector<int>& identity,
+                        absl::string_view prefix = "Process");
 
 // The lifecycle errors, as absl::Status.
 [[nodiscard]] absl::Status StartedTwiceError();

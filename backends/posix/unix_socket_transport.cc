@@ -1,6 +1,7 @@
 // POSIX only: Manager listeners and channels over Unix-domain sockets.
 #include "backends/posix/unix_socket_transport.h"
 
+#include <dirent.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -10,12 +11,14 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "backends/posix/posix_errors.h"
+#include "gsl/util"
 
 namespace mproc::posix {
 
@@ -77,6 +80,51 @@ void LogLine(const std::string& text) {
       [&] { return write(STDERR_FILENO, text.data(), text.size()); });
 }
 
+// A socket directory this old whose socket refuses connections is stale; a
+// younger one may be between its bind and its listen.
+constexpr std::time_t kStaleAfterSeconds = 60;
+
+// True when nothing listens on the socket at `path` (ECONNREFUSED).
+bool RefusesConnections(const std::string& path) {
+  sockaddr_un address;
+  if (!MakeAddress(path, address)) return false;
+  Fd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (!fd.valid()) return false;
+  const int connected = RetryOnEintr([&] {
+    return connect(fd.get(), reinterpret_cast<const sockaddr*>(&address),
+                   sizeof(address));
+  });
+  return connected != 0 && errno == ECONNREFUSED;
+}
+
+// Removes this user's socket directories under `base` whose creator died
+// before it could remove them (a SIGKILLed Manager owner): the socket file is
+// there, older than kStaleAfterSeconds, and refuses connections. rmdir only
+// removes an empty directory, so nothing else is ever deleted.
+void RemoveStaleSocketDirectories(const std::string& base) {
+  DIR* listing = opendir(base.c_str());
+  if (listing == nullptr) return;
+  const auto close_listing = gsl::finally([listing] { closedir(listing); });
+  const std::time_t now = std::time(nullptr);
+  while (const dirent* entry = readdir(listing)) {
+    if (!absl::StartsWith(entry->d_name, "mproc-")) continue;
+    const std::string directory = absl::StrCat(base, "/", entry->d_name);
+    const std::string socket_path = absl::StrCat(directory, kSocketName);
+    struct stat info;
+    if (lstat(directory.c_str(), &info) != 0 || !S_ISDIR(info.st_mode) ||
+        info.st_uid != geteuid()) {
+      continue;
+    }
+    if (lstat(socket_path.c_str(), &info) != 0 || !S_ISSOCK(info.st_mode) ||
+        now - info.st_mtime < kStaleAfterSeconds ||
+        !RefusesConnections(socket_path)) {
+      continue;
+    }
+    (void)unlink(socket_path.c_str());
+    (void)rmdir(directory.c_str());
+  }
+}
+
 absl::StatusOr<std::shared_ptr<SocketDirectory>> MakeSocketDirectory() {
   std::vector<std::string> bases;
   if (const char* tmpdir = std::getenv("TMPDIR");
@@ -93,6 +141,7 @@ absl::StatusOr<std::shared_ptr<SocketDirectory>> MakeSocketDirectory() {
     if (pattern.size() + kSocketName.size() >= sizeof(sockaddr_un::sun_path)) {
       continue;
     }
+    RemoveStaleSocketDirectories(base);
     if (mkdtemp(pattern.data()) == nullptr) {  // creates it with mode 0700
       last = ErrnoStatus(errno, absl::StrCat("mkdtemp(", pattern, ")"),
                          "make $TMPDIR (or /tmp) writable, or free space");

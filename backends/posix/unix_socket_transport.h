@@ -5,7 +5,9 @@
 // POSIX only: the Manager transport over Unix-domain stream sockets. A
 // listener lives in a fresh private (0700) directory under $TMPDIR or /tmp;
 // its address is "unix:<socket path>". Both ends check that the peer runs as
-// the same user (SO_PEERCRED).
+// the same user (SO_PEERCRED). A directory left behind by a creator that was
+// killed is removed by the next Listen of the same user (once its socket is a
+// minute old and refuses connections).
 
 #ifndef MPROC_BACKENDS_POSIX_UNIX_SOCKET_TRANSPORT_H_
 #define MPROC_BACKENDS_POSIX_UNIX_SOCKET_TRANSPORT_H_

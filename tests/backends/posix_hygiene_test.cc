@@ -1,13 +1,20 @@
 // POSIX only: the posix backend leaves nothing behind and hands children
 // only the descriptors they should hold.
+#include <fcntl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <string>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "api/context.h"
 #include "api/current_process.h"
 #include "api/manager.h"
@@ -95,6 +102,46 @@ INSTANTIATE_TEST_SUITE_P(Posix, PosixHygieneTest,
                          [](const ::testing::TestParamInfo<std::string>& info) {
                            return info.param == "posix:fork" ? "Fork" : "Spawn";
                          });
+
+// A Manager owner killed by SIGKILL cannot remove its socket directory; the
+// next Manager started by the same user does, once the socket is stale.
+TEST(PosixSocketDirectoryTest, StaleDirectoryOfAKilledOwnerIsRemoved) {
+  const char* tmpdir = std::getenv("TMPDIR");
+  std::string pattern = absl::StrCat(
+      tmpdir != nullptr && tmpdir[0] == '/' ? tmpdir : "/tmp", "/mproc-XXXXXX");
+  ASSERT_NE(mkdtemp(pattern.data()), nullptr) << std::strerror(errno);
+  const std::string socket_path = pattern + "/manager.sock";
+  {
+    // Bound, never listened on, closed without unlink: as a killed owner
+    // leaves it.
+    const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ASSERT_GE(fd, 0);
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    ASSERT_LT(socket_path.size(), sizeof(address.sun_path));
+    std::memcpy(address.sun_path, socket_path.data(), socket_path.size());
+    ASSERT_EQ(
+        bind(fd, reinterpret_cast<const sockaddr*>(&address), sizeof(address)),
+        0)
+        << std::strerror(errno);
+    close(fd);
+  }
+  // Two minutes old.
+  timespec times[2];
+  ASSERT_EQ(clock_gettime(CLOCK_REALTIME, &times[0]), 0);
+  times[0].tv_sec -= 120;
+  times[1] = times[0];
+  ASSERT_EQ(
+      utimensat(AT_FDCWD, socket_path.c_str(), times, AT_SYMLINK_NOFOLLOW), 0)
+      << std::strerror(errno);
+
+  ASSERT_OK_AND_ASSIGN(Context ctx, GetContext("posix:fork"));
+  ASSERT_OK_AND_ASSIGN(Manager manager, ctx.StartManager());
+  EXPECT_FALSE(std::filesystem::exists(pattern))
+      << pattern << " was left in place";
+  ASSERT_OK(manager.Shutdown());
+  std::filesystem::remove_all(pattern);  // only if the test failed
+}
 
 TEST(PosixSpawnTest, SpawnedChildHoldsOnlyStdio) {
   ASSERT_OK_AND_ASSIGN(Context ctx, GetContext("posix:spawn"));

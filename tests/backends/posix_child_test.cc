@@ -112,9 +112,7 @@ TEST_P(PosixChildTest, HandleDestroyedWhileRunningIsReapedByTheNextLaunch) {
 
 INSTANTIATE_TEST_SUITE_P(Posix, PosixChildTest,
                          ::testing::Values("fork", "spawn"),
-                         [](const ::testing::TestParamInfo<std::string>& info) {
-                           return info.param == "fork" ? "Fork" : "Spawn";
-                         });
+                         testing::StartMethodTestName);
 
 }  // namespace
 }  // namespace mproc

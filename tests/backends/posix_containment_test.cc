@@ -206,9 +206,7 @@ TEST_P(PosixWorkerThreadTest, WorkerThreadExitDoesNotEndItsChildren) {
 
 INSTANTIATE_TEST_SUITE_P(Posix, PosixWorkerThreadTest,
                          ::testing::Values("posix:fork", "posix:spawn"),
-                         [](const ::testing::TestParamInfo<std::string>& info) {
-                           return info.param == "posix:fork" ? "Fork" : "Spawn";
-                         });
+                         testing::StartMethodTestName);
 
 }  // namespace
 }  // namespace mproc

@@ -268,9 +268,7 @@ TEST_P(PosixManagerFaultsTest, ClientOfAnotherUserIsRefused) {
 
 INSTANTIATE_TEST_SUITE_P(Posix, PosixManagerFaultsTest,
                          ::testing::Values("posix:fork", "posix:spawn"),
-                         [](const ::testing::TestParamInfo<std::string>& info) {
-                           return info.param == "posix:fork" ? "Fork" : "Spawn";
-                         });
+                         testing::StartMethodTestName);
 
 }  // namespace
 }  // namespace mproc

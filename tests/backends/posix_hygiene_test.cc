@@ -99,9 +99,7 @@ TEST_P(PosixHygieneTest, ManagerShutdownFailsCleanlyAfterTheServerIsKilled) {
 
 INSTANTIATE_TEST_SUITE_P(Posix, PosixHygieneTest,
                          ::testing::Values("posix:fork", "posix:spawn"),
-                         [](const ::testing::TestParamInfo<std::string>& info) {
-                           return info.param == "posix:fork" ? "Fork" : "Spawn";
-                         });
+                         testing::StartMethodTestName);
 
 // A Manager owner killed by SIGKILL cannot remove its socket directory; the
 // next Manager started by the same user does, once the socket is stale.

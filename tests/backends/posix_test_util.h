@@ -27,6 +27,7 @@
 #include "absl/strings/match.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "gtest/gtest.h"
 
 namespace mproc::testing {
 
@@ -94,6 +95,13 @@ inline int CountPidfdsAndSockets() {
     return target == "anon_inode:[pidfd]" ||
            absl::StartsWith(target, "socket:");
   });
+}
+
+// Names a test instantiated over start methods ("fork" / "posix:fork" or
+// "spawn" / "posix:spawn"): "Fork" or "Spawn".
+inline std::string StartMethodTestName(
+    const ::testing::TestParamInfo<std::string>& info) {
+  return absl::EndsWith(info.param, "fork") ? "Fork" : "Spawn";
 }
 
 }  // namespace mproc::testing

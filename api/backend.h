@@ -84,7 +84,7 @@ struct ChildIdentity {
   std::string name;           // "Process-1:2", or the user's name
   std::vector<int> identity;  // {1, 2} for Process-1:2
   bool daemon = false;
-  // End the child when its parent dies abnormally (DESIGN §4).
+  // End the child when its parent dies abnormally (docs/design.md §4).
   bool kill_on_parent_death = false;
   int64_t parent_pid = 0;
   std::string parent_name;

@@ -1,4 +1,4 @@
-// The Manager on posix:fork (DESIGN §7): a synchronous call (Size), a child's
+// The Manager on posix:fork (docs/design.md §7): a synchronous call (Size), a child's
 // pipelined appends, start+shutdown; and two CPU-bound children in parallel
 // against the same work in sequence.
 #include <benchmark/benchmark.h>

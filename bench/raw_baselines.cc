@@ -1,5 +1,5 @@
 // POSIX only: the raw system-call floors the mproc benchmarks are divided by
-// (DESIGN §7): fork+_exit+waitpid, posix_spawn of this binary+waitpid, and
+// (docs/design.md §7): fork+_exit+waitpid, posix_spawn of this binary+waitpid, and
 // one round trip on a socketpair to a forked echo child.
 #include <benchmark/benchmark.h>
 #include <errno.h>

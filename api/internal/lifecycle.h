@@ -2,7 +2,7 @@
 // File: api/internal/lifecycle.h
 // -----------------------------------------------------------------------------
 //
-// Internal: the lifecycle rules of DESIGN §4 that are pure functions: name
+// Internal: the lifecycle rules of docs/design.md §4 that are pure functions: name
 // validation, default names, the error messages (CPython's phrase first, then
 // what to do), and the CPython-style repr.
 

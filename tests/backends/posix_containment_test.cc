@@ -29,7 +29,7 @@ namespace mproc {
 namespace {
 
 constexpr absl::Duration kDeadline = absl::Seconds(30);
-// DESIGN §4's goal is 1 s; the test allows ten times that.
+// docs/design.md §4's goal is 1 s; the test allows ten times that.
 constexpr absl::Duration kContainmentDeadline = absl::Seconds(10);
 
 // Blocks the calling process until it is killed.

@@ -1,4 +1,4 @@
-// Every row of DESIGN §4's lifecycle table, on every backend.
+// Every row of docs/design.md §4's lifecycle table, on every backend.
 #include <memory>
 #include <optional>
 #include <string>

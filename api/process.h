@@ -12,8 +12,8 @@
 //   if (absl::Status s = p.Join(); !s.ok()) return s;
 //   std::cout << p << " " << *p.exitcode() << "\n";
 //
-// Lifecycle errors (docs/design.md §4) are `kFailedPrecondition` with CPython's phrase
-// first, then what to do: "cannot start a process twice; create a new
+// Lifecycle errors (docs/design.md §4) are `kFailedPrecondition` with CPython's
+// phrase first, then what to do: "cannot start a process twice; create a new
 // Process", "can only join a started process; ...", "can only join a child
 // process; ...", "process has already started; ...", "daemonic processes are
 // not allowed to have children; ...", "Cannot close a process while it is

@@ -1,5 +1,6 @@
 // build/bench/mproc_bench: raw system calls and mproc side by side, so that
-// every ratio of docs/design.md §7 comes from one run (scripts/bench prints them).
+// every ratio of docs/design.md §7 comes from one run (scripts/bench prints
+// them).
 #include <benchmark/benchmark.h>
 
 #include <cstdlib>

@@ -1,6 +1,6 @@
-// The Manager on posix:fork (docs/design.md §7): a synchronous call (Size), a child's
-// pipelined appends, start+shutdown; and two CPU-bound children in parallel
-// against the same work in sequence.
+// The Manager on posix:fork (docs/design.md §7): a synchronous call (Size), a
+// child's pipelined appends, start+shutdown; and two CPU-bound children in
+// parallel against the same work in sequence.
 #include <benchmark/benchmark.h>
 
 #include <chrono>

@@ -1,5 +1,6 @@
 // Process start+join on every context, next to std::thread create+join
-// (docs/design.md §7). The raw fork and posix_spawn baselines are in raw_baselines.cc.
+// (docs/design.md §7). The raw fork and posix_spawn baselines are in
+// raw_baselines.cc.
 #include <benchmark/benchmark.h>
 
 #include <optional>

@@ -1,6 +1,6 @@
 // POSIX only: the raw system-call floors the mproc benchmarks are divided by
-// (docs/design.md §7): fork+_exit+waitpid, posix_spawn of this binary+waitpid, and
-// one round trip on a socketpair to a forked echo child.
+// (docs/design.md §7): fork+_exit+waitpid, posix_spawn of this binary+waitpid,
+// and one round trip on a socketpair to a forked echo child.
 #include <benchmark/benchmark.h>
 #include <errno.h>
 #include <spawn.h>

@@ -2,9 +2,9 @@
 // File: api/internal/lifecycle.h
 // -----------------------------------------------------------------------------
 //
-// Internal: the lifecycle rules of docs/design.md §4 that are pure functions: name
-// validation, default names, the error messages (CPython's phrase first, then
-// what to do), and the CPython-style repr.
+// Internal: the lifecycle rules of docs/design.md §4 that are pure functions:
+// name validation, default names, the error messages (CPython's phrase first,
+// then what to do), and the CPython-style repr.
 
 #ifndef MPROC_API_INTERNAL_LIFECYCLE_H_
 #define MPROC_API_INTERNAL_LIFECYCLE_H_

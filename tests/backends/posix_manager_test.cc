@@ -101,7 +101,7 @@ TEST_P(PosixManagerTest, ServerOutOfDescriptorsRefusesClientsAndRecovers) {
   }
   std::vector<std::shared_ptr<internal::ManagerConnection>> held;
   int refused = 0;
-  for (int i = 0; i < 2 * kLimit; ++i) {
+  for (int i = 0; i < kLimit + 8; ++i) {
     absl::StatusOr<std::shared_ptr<internal::ManagerConnection>> connection =
         internal::ManagerConnection::Open(endpoint);
     if (connection.ok()) {
@@ -133,11 +133,14 @@ TEST_P(PosixManagerTest, ServerOutOfDescriptorsRefusesClientsAndRecovers) {
 }
 
 // In a child running as uid 65534: starts a Manager on `context` and returns
-// 0 when its server is not dumpable (/proc/<pid> then belongs to root, so
-// the same uid cannot read the authkey from the server's memory).
+// 0 when its server is not dumpable (/proc/<pid>/mem then belongs to root,
+// so the same uid cannot read the authkey from the server's memory).
 int CheckServerIsNotDumpable(const std::string& context) {
   if (setresgid(65534, 65534, 65534) != 0) return 2;
   if (setresuid(65534, 65534, 65534) != 0) return 3;
+  // Changing uid made this process non-dumpable; a process that always ran
+  // as that user is dumpable (and so would be a server forked from it).
+  if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) != 0) return 10;
   absl::StatusOr<Context> ctx = GetContext(context);
   if (!ctx.ok()) return 4;
   absl::StatusOr<Manager> manager = ctx->StartManager();
@@ -149,9 +152,11 @@ int CheckServerIsNotDumpable(const std::string& context) {
   absl::StatusOr<ListProxy<int64_t>> list = manager->List<int64_t>();
   if (!list.ok()) return 6;
   struct stat info;
-  const std::string proc = absl::StrCat("/proc/", manager->pid().value_or(0));
+  const std::string proc =
+      absl::StrCat("/proc/", manager->pid().value_or(0), "/mem");
   if (stat(proc.c_str(), &info) != 0) return 7;
   const int result = info.st_uid == 0 ? 0 : 8;
+
   if (!manager->Shutdown().ok()) return 9;
   return result;
 }
@@ -165,7 +170,7 @@ TEST_P(PosixManagerTest, ServerIsNotDumpable) {
   ASSERT_OK(checker.Start());
   ASSERT_OK(checker.Join(kDeadline));
   EXPECT_EQ(checker.exitcode(), 0)
-      << "8: the server's /proc entry belongs to its user (dumpable)";
+      << "8: the server's /proc/<pid>/mem belongs to its user (dumpable)";
 }
 
 INSTANTIATE_TEST_SUITE_P(Posix, PosixManagerTest,

@@ -1,28 +1,35 @@
 // The Manager under stress and attack (issue 7): frame limits where frames
 // are built, connections that break and come back, handshakes that are
 // replayed, and connections that finish and must be released.
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
+#include "absl/synchronization/notification.h"
 #include "api/backend.h"
 #include "api/internal/manager_client.h"
 #include "api/internal/manager_protocol.h"
+#include "api/internal/manager_server.h"
 #include "api/internal/process_state.h"
 #include "api/manager.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/conformance/conformance.h"
 #include "tests/testing/status_matchers.h"
+#include "workloads/workloads.h"
 
 namespace mproc::conformance {
 namespace {
 
 using ::mproc::testing::StatusIs;
 using ::testing::HasSubstr;
+using ::testing::internal::CaptureStderr;
+using ::testing::internal::GetCapturedStderr;
 
 MATCHER_P(HoldsValue, matcher, "is OK and holds a value that matches") {
   if (!arg.ok()) {
@@ -163,6 +170,59 @@ TEST_P(ConformanceTest, ReplayedHandshakeIsRefused) {
   }
   replay->Close();
   ASSERT_OK(manager.Shutdown());
+}
+
+// Issue 7.1: a connection that ends is released at once, so a server that
+// allows 4 live connections serves 12 short-lived children in a row.
+TEST_P(ConformanceTest, FinishedConnectionsLeaveRoomForNewOnes) {
+  std::optional<internal::ScopedServerLimitsForTesting> limits;
+  limits.emplace(internal::ServerLimits{.max_connections = 4});
+  ASSERT_OK_AND_ASSIGN(Manager manager, ctx().StartManager());
+  limits.reset();
+  ASSERT_OK_AND_ASSIGN(ListProxy<int64_t> list, manager.List<int64_t>());
+  constexpr int kChildren = 12;
+  for (int i = 0; i < kChildren; ++i) {
+    Process child = RunToEnd(Target(&workloads::AppendRange, i, 1, list));
+    ASSERT_EQ(child.exitcode(), 0) << "child " << i;
+  }
+  EXPECT_THAT(list.Size(), HoldsValue(kChildren));
+  ASSERT_OK(manager.Shutdown());
+}
+
+// Issue 7.4: a client that connects and never answers the challenge is
+// disconnected at the handshake deadline.
+TEST_P(ConformanceTest, SilentClientIsDisconnectedAtTheHandshakeDeadline) {
+  std::optional<internal::ScopedServerLimitsForTesting> limits;
+  limits.emplace(
+      internal::ServerLimits{.handshake_timeout = absl::Milliseconds(100)});
+  CaptureStderr();  // before the server starts: it inherits our stderr
+  ASSERT_OK_AND_ASSIGN(Manager manager, ctx().StartManager());
+  limits.reset();
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Channel> silent,
+                       ctx().backend().Connect(manager.address()));
+  absl::Notification ended;
+  std::atomic<bool> gave_up{false};
+  // Bounds the test if the server never hangs up.
+  std::thread guard([&] {
+    if (!ended.WaitForNotificationWithTimeout(kDeadline)) {
+      gave_up.store(true);
+      silent->Close();
+    }
+  });
+  internal::FrameReader reader(*silent);
+  while (true) {
+    absl::StatusOr<std::optional<std::string>> frame = reader.Next();
+    if (!frame.ok() || !frame->has_value()) break;
+  }
+  ended.Notify();
+  guard.join();
+  silent->Close();
+  silent.reset();
+  EXPECT_FALSE(gave_up.load()) << "the server kept a silent client";
+  ASSERT_OK_AND_ASSIGN(ListProxy<int64_t> list, manager.List<int64_t>());
+  EXPECT_OK(list.Append(1));
+  ASSERT_OK(manager.Shutdown());
+  EXPECT_THAT(GetCapturedStderr(), HasSubstr("no handshake within"));
 }
 
 }  // namespace

@@ -172,9 +172,8 @@ absl::StatusOr<std::shared_ptr<ManagerConnection>> ManagerConnection::OpenOn(
   return connection;
 }
 
-bool ManagerConnection::IsBroken() {
-  absl::MutexLock lock(&mu_);
-  return !broken_.ok();
+bool ManagerConnection::IsBroken() const {
+  return is_broken_.load(std::memory_order_acquire);
 }
 
 absl::Status ManagerConnection::Broken(absl::Status cause) {
@@ -185,6 +184,7 @@ absl::Status ManagerConnection::Broken(absl::Status cause) {
         "; writes not yet acknowledged may be lost; the next call connects "
         "again"));
     channel_->Close();
+    is_broken_.store(true, std::memory_order_release);
     // This error reaches the caller now: nothing is left unreported.
     unacknowledged_ = false;
     pending_.clear();
@@ -251,6 +251,7 @@ void ManagerConnection::Close() {
   absl::MutexLock lock(&mu_);
   channel_->Close();
   if (broken_.ok()) broken_ = absl::UnavailableError("connection closed");
+  is_broken_.store(true, std::memory_order_release);
 }
 
 absl::Status PostAppend(const ManagerEndpoint& endpoint, uint64_t id,

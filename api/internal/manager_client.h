@@ -75,7 +75,7 @@ class ManagerConnection {
   void Close();
   // True once the connection has failed or been closed: the process's next
   // proxy call opens a new one instead.
-  bool IsBroken();
+  bool IsBroken() const;
 
  private:
   ManagerConnection(std::string address, std::unique_ptr<Channel> channel);
@@ -93,6 +93,8 @@ class ManagerConnection {
   // Writes were posted since the last reply.
   bool unacknowledged_ ABSL_GUARDED_BY(mu_) = false;
   absl::Status broken_ ABSL_GUARDED_BY(mu_);
+  // !broken_.ok(), readable without the lock (checked on every proxy call).
+  std::atomic<bool> is_broken_{false};
 };
 
 // The requests a proxy makes, each on the calling process's connection.

@@ -22,7 +22,9 @@
 //      (`Child::Wait`), and end it (`Child::Terminate`, `Child::Kill`);
 //   3. carry Manager frames: a listener at an address (`Backend::Listen`)
 //      and byte streams to it (`Backend::Connect`, `Channel`);
-//   4. tell this process's pid and produce secure random bytes.
+//   4. tell this process's pid, produce secure random bytes, compute
+//      HMAC-SHA256 (from a well-kept library: never hand-written crypto),
+//      and keep a Manager server's secrets from other processes.
 //
 // Errors: return absl::Status at the edge, keeping the code the OS error maps
 // to (absl::ErrnoToStatus on POSIX: EAGAIN -> kUnavailable, EMFILE ->
@@ -33,6 +35,8 @@
 #ifndef MPROC_API_BACKEND_H_
 #define MPROC_API_BACKEND_H_
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -51,6 +55,9 @@
 namespace mproc {
 
 class Backend;
+
+// The size of an HMAC-SHA256 (Backend::HmacSha256).
+inline constexpr size_t kHmacSha256Size = 32;
 
 // One thing a backend cannot do, and why. `supported` false always comes with
 // a one-line `reason`; conformance tests that need it skip with that reason.
@@ -208,8 +215,19 @@ class Listener {
   // An address `Backend::Connect` understands, in any process of this
   // program's family. Printable.
   virtual std::string address() const = 0;
-  // Waits for the next client. `kCancelled` once Close has been called (or
-  // the calling child is cancelled, on a cooperative backend).
+  // Waits for the next client.
+  //
+  // Errors, and what the server does with them:
+  // - `kCancelled`: final. Close has been called (or the calling child is
+  //   cancelled, on a cooperative backend); the server stops. Only this
+  //   code may stop it.
+  // - `kResourceExhausted` / `kUnavailable` (no descriptor, handle, memory
+  //   or buffer left: EMFILE, ENFILE, ENOMEM, ENOBUFS, ...): transient. The
+  //   server logs it once, backs off (1 ms doubling to 100 ms) and calls
+  //   Accept again; so does it for any other code. A backend must not spin
+  //   on a pending client it cannot take: when it is out of descriptors, it
+  //   should accept that client into a descriptor kept in reserve and close
+  //   it (the client sees its connection closed), then report the error.
   [[nodiscard]] virtual absl::StatusOr<std::unique_ptr<Channel>> Accept() = 0;
   // Stops listening and wakes a blocked Accept. Idempotent, thread-safe.
   virtual void Close() = 0;
@@ -242,6 +260,21 @@ class Backend {
   virtual int64_t HostPid() const = 0;
   // Fills `out` from the OS's secure random source (never a seeded PRNG).
   [[nodiscard]] virtual absl::Status SecureRandom(gsl::span<char> out) = 0;
+
+  // HMAC-SHA256 of `message` under `key` (RFC 2104), for the Manager's
+  // challenge-response handshake. Use a well-kept implementation (OpenSSL's
+  // libcrypto on Linux, BCrypt on Windows), never hand-written crypto.
+  // Errors: `kInternal` / `kUnavailable` when the library fails.
+  [[nodiscard]] virtual absl::StatusOr<std::array<char, kHmacSha256Size>>
+  HmacSha256(absl::string_view key, absl::string_view message) = 0;
+
+  // Called by a Manager server process before it serves: keeps its memory
+  // (which holds the authkey) from other processes of the same user, as far
+  // as the OS allows (Linux: prctl(PR_SET_DUMPABLE, 0), so no ptrace, no
+  // /proc/<pid>/mem, no core dump). Default: OK, nothing done (a backend
+  // whose children share one process has nothing to protect them from).
+  // Errors: the OS call's.
+  [[nodiscard]] virtual absl::Status ProtectProcessSecrets();
 
   // Starts a child for `request` (start method already validated) that runs
   // `RunChild(request, ...)`. On error nothing is left behind.

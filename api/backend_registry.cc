@@ -21,6 +21,7 @@ Registry& GetRegistry() {
 }  // namespace
 
 void Backend::RunChildIfRequested(int, char**) {}
+absl::Status Backend::ProtectProcessSecrets() { return absl::OkStatus(); }
 
 bool RegisterBackend(std::unique_ptr<Backend> backend) {
   Registry& registry = GetRegistry();

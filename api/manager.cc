@@ -14,13 +14,24 @@
 namespace mproc {
 namespace internal {
 
-absl::Status RunManagerServer(std::string authkey) {
+absl::Status RunManagerServer(std::string authkey, int64_t max_connections,
+                              int64_t handshake_timeout_ms) {
   std::shared_ptr<Listener> listener = CurrentState().TakeListener();
-  if (listener == nullptr) {
+  Backend* backend = CurrentState().launcher();
+  if (listener == nullptr || backend == nullptr) {
     return absl::InternalError(
         "the Manager server was launched without its listener");
   }
-  absl::Status served = ServeManager(*listener, authkey);
+  // Before the server serves (and before it has used the key): keep the
+  // authkey out of reach of other processes of the same user.
+  if (absl::Status s = backend->ProtectProcessSecrets(); !s.ok()) {
+    listener->Close();
+    return s;
+  }
+  ServerOptions options;
+  options.limits.max_connections = max_connections;
+  options.limits.handshake_timeout = absl::Milliseconds(handshake_timeout_ms);
+  absl::Status served = ServeManager(*listener, *backend, authkey, options);
   listener->Close();
   CancellationPoint();  // a terminated server ends as terminated
   return served;
@@ -129,8 +140,11 @@ absl::StatusOr<Manager> Context::StartManager() const {
   endpoint->address = listener->address();
   endpoint->authkey = authkey;
 
-  Process server = NewProcess(Target(&internal::RunManagerServer, authkey),
-                              {.kill_on_parent_death = true});
+  const internal::ServerLimits limits = internal::LimitsForNewManagers();
+  Process server = NewProcess(
+      Target(&internal::RunManagerServer, authkey, limits.max_connections,
+             absl::ToInt64Milliseconds(limits.handshake_timeout)),
+      {.kill_on_parent_death = true});
   {
     // Named as CPython names its manager process ("SyncManager-1").
     absl::MutexLock lock(&server.record_->mu);

@@ -27,9 +27,14 @@
 // lazily, once; a connection is never shared across processes.
 //
 // Errors from proxies: `kFailedPrecondition` for an unbound proxy or one
-// whose Manager this process has shut down; `kUnavailable` when the server is
-// gone; `kOutOfRange` for a bad index; `kInvalidArgument` when an item cannot
-// be decoded as T.
+// whose Manager this process has shut down; `kUnavailable` when the server
+// cannot be reached ("has shut down or died") or the connection broke during
+// the call (writes not yet acknowledged may be lost; the next call connects
+// again); `kOutOfRange` for a bad index; `kInvalidArgument` when an item
+// cannot be decoded as T; `kResourceExhausted` for an item or a reply larger
+// than one frame (64 MiB: that call alone fails, the connection goes on) or
+// when the server has too many connections; `kUnauthenticated` when the
+// server (or the client) cannot prove it holds the Manager's authkey.
 
 #ifndef MPROC_API_MANAGER_H_
 #define MPROC_API_MANAGER_H_
@@ -70,7 +75,9 @@ class ListProxy {
     return internal::PostAppend(*endpoint_, id_, EncodeValue(value));
   }
 
-  // Appends every value in order (pipelined, one frame).
+  // Appends every value in order (pipelined; split into several frames when
+  // the values exceed one, applied in order). `kResourceExhausted`, and
+  // nothing sent, when one value alone exceeds a frame.
   [[nodiscard]] absl::Status Extend(gsl::span<const T> values) const {
     if (absl::Status s = CheckBound(); !s.ok()) return s;
     std::vector<std::string> items;

@@ -13,6 +13,12 @@ if(NOT Microsoft.GSL_FOUND)
   message(FATAL_ERROR "Microsoft GSL not found: ${_mproc_install_hint} libmsgsl-dev)")
 endif()
 
+# HMAC-SHA256 for the Manager handshake (Backend::HmacSha256): libcrypto.
+find_package(OpenSSL QUIET COMPONENTS Crypto)
+if(NOT OpenSSL_FOUND)
+  message(FATAL_ERROR "OpenSSL's libcrypto not found: ${_mproc_install_hint} libssl-dev)")
+endif()
+
 if(MPROC_BUILD_TESTS)
   find_package(GTest CONFIG QUIET)
   if(NOT GTest_FOUND)

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "api/cancellation.h"
+#include "api/internal/manager_handshake.h"
 #include "api/internal/process_state.h"
 
 namespace mproc::internal {
@@ -29,8 +30,17 @@ absl::StatusOr<std::shared_ptr<ManagerConnection>> ConnectionFor(
         "its proxies are in use");
   }
   ProcessState& self = CurrentState();
-  if (auto connection = self.FindConnection(endpoint.address))
-    return connection;
+  if (auto connection = self.FindConnection(endpoint.address)) {
+    if (!connection->IsBroken()) return connection;
+    // Its caller has been told it broke: drop it, and connect anew (unless
+    // another thread has just done so).
+    std::shared_ptr<ManagerConnection> taken =
+        self.TakeConnection(endpoint.address);
+    if (taken != nullptr && taken != connection) {
+      self.AddConnection(endpoint.address, taken);
+      return taken;
+    }
+  }
   absl::StatusOr<std::shared_ptr<ManagerConnection>> opened =
       ManagerConnection::Open(endpoint);
   if (!opened.ok()) return opened.status();
@@ -57,6 +67,20 @@ absl::Status PostOp(const ManagerEndpoint& endpoint, Op op,
       ConnectionFor(endpoint);
   if (!connection.ok()) return connection.status();
   return (*connection)->Post(Request(op, fields));
+}
+
+// The bytes ByteWriter::PutBytes(item) writes.
+size_t EncodedSize(absl::string_view item) {
+  size_t size = 1;
+  for (uint64_t n = item.size(); n >= 0x80; n >>= 7) ++size;
+  return size + item.size();
+}
+
+absl::Status TooLarge(absl::string_view what, size_t size) {
+  return absl::ResourceExhaustedError(
+      absl::StrCat(what, " (", size,
+                   " bytes) is too large for one Manager request (at most ",
+                   kMaxFramePayload, " bytes); split it"));
 }
 
 }  // namespace
@@ -115,22 +139,41 @@ absl::StatusOr<std::shared_ptr<ManagerConnection>> ManagerConnection::Open(
     CancellationPoint();
     return absl::Status(
         channel.status().code(),
-        absl::StrCat(
-            "cannot connect to the Manager at ", endpoint.address, ": ",
-            channel.status().message(),
-            "; keep the Manager running while its proxies are in use"));
+        absl::StrCat("cannot connect to the Manager at ", endpoint.address,
+                     ": ", channel.status().message(),
+                     "; the Manager has shut down or died: keep it running "
+                     "while its proxies are in use"));
+  }
+  return OpenOn(endpoint, *std::move(channel));
+}
+
+absl::StatusOr<std::shared_ptr<ManagerConnection>> ManagerConnection::OpenOn(
+    const ManagerEndpoint& endpoint, std::unique_ptr<Channel> channel) {
+  Backend* backend = FindBackend(endpoint.backend);
+  if (backend == nullptr) {
+    return absl::NotFoundError(absl::StrCat(
+        "backend '", endpoint.backend, "' is not linked into this program"));
   }
   std::shared_ptr<ManagerConnection> connection(
-      new ManagerConnection(endpoint.address, *std::move(channel)));
-  ByteWriter hello;
-  hello.PutBytes(endpoint.authkey);
-  absl::StatusOr<std::string> reply =
-      connection->Call(Request(Op::kHello, hello.data()));
-  if (!reply.ok()) {
+      new ManagerConnection(endpoint.address, std::move(channel)));
+  absl::Status handshake;
+  {
+    absl::MutexLock lock(&connection->mu_);
+    connection->reader_.set_max_payload(kMaxHandshakePayload);
+    handshake = OfferHandshake(*backend, endpoint.authkey, endpoint.address,
+                               *connection->channel_, connection->reader_);
+    connection->reader_.set_max_payload(kMaxFramePayload);
+  }
+  if (!handshake.ok()) {
     connection->Close();
-    return reply.status();
+    if (absl::IsCancelled(handshake)) CancellationPoint();
+    return handshake;
   }
   return connection;
+}
+
+bool ManagerConnection::IsBroken() const {
+  return is_broken_.load(std::memory_order_acquire);
 }
 
 absl::Status ManagerConnection::Broken(absl::Status cause) {
@@ -138,9 +181,13 @@ absl::Status ManagerConnection::Broken(absl::Status cause) {
     broken_ = absl::UnavailableError(absl::StrCat(
         "lost the connection to the Manager at ", address_, ": ",
         cause.message(),
-        "; the Manager has shut down or died: keep it running while its "
-        "proxies are in use"));
+        "; writes not yet acknowledged may be lost; the next call connects "
+        "again"));
     channel_->Close();
+    is_broken_.store(true, std::memory_order_release);
+    // This error reaches the caller now: nothing is left unreported.
+    unacknowledged_ = false;
+    pending_.clear();
   }
   return broken_;
 }
@@ -155,6 +202,8 @@ absl::Status ManagerConnection::FlushLocked() {
 }
 
 absl::Status ManagerConnection::Post(absl::string_view payload) {
+  if (payload.size() > kMaxFramePayload)
+    return TooLarge("the item", payload.size());
   absl::MutexLock lock(&mu_);
   if (!broken_.ok()) return broken_;
   AppendFrame(payload, pending_);
@@ -164,6 +213,9 @@ absl::Status ManagerConnection::Post(absl::string_view payload) {
 }
 
 absl::StatusOr<std::string> ManagerConnection::Call(absl::string_view payload) {
+  if (payload.size() > kMaxFramePayload) {
+    return TooLarge("the request", payload.size());
+  }
   absl::MutexLock lock(&mu_);
   return CallLocked(payload);
 }
@@ -189,7 +241,8 @@ absl::StatusOr<std::string> ManagerConnection::CallLocked(
 
 absl::Status ManagerConnection::Sync() {
   absl::MutexLock lock(&mu_);
-  if (!broken_.ok()) return broken_;
+  // Broken: its error has been reported, and nothing was written since.
+  if (!broken_.ok()) return absl::OkStatus();
   if (!unacknowledged_) return absl::OkStatus();
   return CallLocked(Request(Op::kSync)).status();
 }
@@ -198,6 +251,7 @@ void ManagerConnection::Close() {
   absl::MutexLock lock(&mu_);
   channel_->Close();
   if (broken_.ok()) broken_ = absl::UnavailableError("connection closed");
+  is_broken_.store(true, std::memory_order_release);
 }
 
 absl::Status PostAppend(const ManagerEndpoint& endpoint, uint64_t id,
@@ -210,11 +264,35 @@ absl::Status PostAppend(const ManagerEndpoint& endpoint, uint64_t id,
 
 absl::Status PostExtend(const ManagerEndpoint& endpoint, uint64_t id,
                         gsl::span<const std::string> items) {
-  ByteWriter fields;
-  fields.PutVarint(id);
-  fields.PutVarint(items.size());
-  for (const std::string& item : items) fields.PutBytes(item);
-  return PostOp(endpoint, Op::kExtend, fields.data());
+  // Room for the op, the id and the count around the items of one frame.
+  constexpr size_t kOverhead = 32;
+  for (const std::string& item : items) {
+    if (EncodedSize(item) + kOverhead > kMaxFramePayload) {
+      return TooLarge("an item", item.size());
+    }
+  }
+  // Several frames when the items do not fit in one; the server applies
+  // them in order, as one Extend.
+  size_t begin = 0;
+  do {
+    size_t end = begin;
+    size_t bytes = kOverhead;
+    while (end < items.size() &&
+           bytes + EncodedSize(items[end]) <= kMaxFramePayload) {
+      bytes += EncodedSize(items[end]);
+      ++end;
+    }
+    ByteWriter fields;
+    fields.PutVarint(id);
+    fields.PutVarint(end - begin);
+    for (size_t i = begin; i < end; ++i) fields.PutBytes(items[i]);
+    if (absl::Status s = PostOp(endpoint, Op::kExtend, fields.data());
+        !s.ok()) {
+      return s;
+    }
+    begin = end;
+  } while (begin < items.size());
+  return absl::OkStatus();
 }
 
 absl::StatusOr<uint64_t> CallCreateList(const ManagerEndpoint& endpoint) {

@@ -47,20 +47,35 @@ void EncodeEndpoint(const ManagerEndpoint* endpoint, ByteWriter& out);
 // One process's connection to one server. Thread-safe.
 class ManagerConnection {
  public:
-  // Connects and authenticates.
+  // Connects and authenticates (the handshake in manager_protocol.h).
+  // Errors: `kUnavailable` when nothing listens ("the Manager has shut down
+  // or died"); the handshake's (OfferHandshake): `kUnauthenticated`,
+  // `kResourceExhausted` when the server has too many connections, ...
   [[nodiscard]] static absl::StatusOr<std::shared_ptr<ManagerConnection>> Open(
       const ManagerEndpoint& endpoint);
+  // Authenticates on `channel`, already connected to `endpoint.address`.
+  [[nodiscard]] static absl::StatusOr<std::shared_ptr<ManagerConnection>>
+  OpenOn(const ManagerEndpoint& endpoint, std::unique_ptr<Channel> channel);
 
   // Queues a request that has no reply; writes when the buffer is large.
+  // `kResourceExhausted` (and nothing sent) for a payload over
+  // kMaxFramePayload; `kUnavailable` when the connection is broken.
   [[nodiscard]] absl::Status Post(absl::string_view payload);
   // Sends queued requests and `payload`, and returns the reply's body.
+  // `kResourceExhausted` (and nothing sent) for a payload over
+  // kMaxFramePayload; the server's error for the request; `kUnavailable`
+  // when the connection breaks (it is then broken for good: IsBroken).
   [[nodiscard]] absl::StatusOr<std::string> Call(absl::string_view payload);
   // Returns once the server has applied every earlier write of this
   // connection (a round trip, only when writes are unacknowledged), or the
-  // first error one of them met.
+  // first error one of them met. OK on a broken connection (its error has
+  // been reported by the call that met it).
   [[nodiscard]] absl::Status Sync();
   // Closes the channel; later calls fail with `kUnavailable`.
   void Close();
+  // True once the connection has failed or been closed: the process's next
+  // proxy call opens a new one instead.
+  bool IsBroken() const;
 
  private:
   ManagerConnection(std::string address, std::unique_ptr<Channel> channel);
@@ -78,6 +93,8 @@ class ManagerConnection {
   // Writes were posted since the last reply.
   bool unacknowledged_ ABSL_GUARDED_BY(mu_) = false;
   absl::Status broken_ ABSL_GUARDED_BY(mu_);
+  // !broken_.ok(), readable without the lock (checked on every proxy call).
+  std::atomic<bool> is_broken_{false};
 };
 
 // The requests a proxy makes, each on the calling process's connection.

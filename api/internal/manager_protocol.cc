@@ -25,12 +25,12 @@ absl::Status FrameReader::Fill(size_t needed) {
       buffer_.erase(0, start_);
       start_ = 0;
     }
+    // At most one chunk per read: the buffer grows with the bytes that have
+    // arrived, not with the size a header claims.
     const size_t old_size = buffer_.size();
-    const size_t want =
-        std::max<size_t>(needed - (old_size - start_), 64 << 10);
-    buffer_.resize(old_size + want);
-    absl::StatusOr<size_t> got =
-        channel_.ReadSome(gsl::span<char>(buffer_.data() + old_size, want));
+    buffer_.resize(old_size + kReadChunk);
+    absl::StatusOr<size_t> got = channel_.ReadSome(
+        gsl::span<char>(buffer_.data() + old_size, kReadChunk));
     buffer_.resize(old_size + (got.ok() ? *got : 0));
     if (!got.ok()) return got.status();
     if (*got == 0) {
@@ -44,8 +44,10 @@ absl::StatusOr<std::optional<std::string>> FrameReader::Next() {
   if (buffer_.size() == start_) {
     buffer_.clear();
     start_ = 0;
+    // Keep no large buffer while the connection is idle.
+    if (buffer_.capacity() > 4 * kReadChunk) buffer_.shrink_to_fit();
     // A clean end of stream is only possible between frames.
-    buffer_.resize(64 << 10);
+    buffer_.resize(kReadChunk);
     absl::StatusOr<size_t> got = channel_.ReadSome(gsl::span<char>(buffer_));
     buffer_.resize(got.ok() ? *got : 0);
     if (!got.ok()) return got.status();
@@ -54,10 +56,10 @@ absl::StatusOr<std::optional<std::string>> FrameReader::Next() {
   if (absl::Status s = Fill(4); !s.ok()) return s;
   ByteReader header(absl::string_view(buffer_).substr(start_, 4));
   const uint32_t size = *header.GetFixed32();
-  if (size > kMaxFramePayload) {
+  if (size > max_payload_) {
     return absl::InvalidArgumentError(
         absl::StrCat("malformed mproc frame: payload of ", size,
-                     " bytes exceeds the limit of ", kMaxFramePayload));
+                     " bytes exceeds the limit of ", max_payload_));
   }
   if (absl::Status s = Fill(4 + size); !s.ok()) return s;
   std::string payload = buffer_.substr(start_ + 4, size);

@@ -5,22 +5,45 @@
 // Internal: the Manager wire format, one for every backend.
 //
 // A frame is a 4-byte little-endian payload length, then the payload
-// (at most kMaxFramePayload bytes). A request payload is a varint Op and its
+// (at most kMaxFramePayload bytes; before the handshake has succeeded, at
+// most kMaxHandshakePayload). A request payload is a varint Op and its
 // fields; a reply payload is a varint absl::StatusCode, the message (bytes),
 // and on OK the op's result. Append and Extend have no reply: an error they
 // meet is kept by the server and returned by the connection's next
 // synchronous request instead of that request's result.
 //
-//   Hello     authkey(bytes)                 -> -        (first frame, always)
+// Handshake (mutual HMAC-SHA256 challenge-response, as CPython's
+// multiprocessing.connection deliver_challenge / answer_challenge; the key
+// never crosses the wire and every connection has fresh nonces, so a
+// recorded handshake cannot be replayed):
+//
+//   server -> client  reply: OK, server_nonce (kNonceSize bytes)
+//                     (or an error reply, e.g. kResourceExhausted when the
+//                     server has too many connections, then it hangs up)
+//   client -> server  Hello  answer(bytes) client_nonce(bytes)
+//                     answer = HMAC(authkey, "mproc-client" server_nonce)
+//   server -> client  reply: OK, proof (32 bytes)
+//                     proof = HMAC(authkey, "mproc-server" client_nonce);
+//                     or kUnauthenticated, then the server hangs up.
+//   The client checks `proof` before it sends any request. A server drops a
+//   connection whose handshake is not done within its handshake timeout.
+//
+// Requests, once authenticated:
+//
 //   CreateList                               -> id(varint)
 //   Append    id(varint) item(bytes)         (no reply)
-//   Extend    id(varint) count(varint) item(bytes)...   (no reply)
+//   Extend    id(varint) count(varint) item(bytes)...   (no reply; a client
+//                                               splits a large Extend into
+//                                               several frames)
 //   Size      id(varint)                     -> size(varint)
 //   Get       id(varint) index(signed varint) -> item(bytes)
 //   Snapshot  id(varint)                     -> count(varint) item(bytes)...
 //   Shutdown                                 -> -        (server then stops)
 //   Sync                                     -> -        (every earlier write
 //                                                         is applied)
+//
+// A reply that would exceed the frame limit is replaced by a
+// kResourceExhausted reply for that request alone.
 
 #ifndef MPROC_API_INTERNAL_MANAGER_PROTOCOL_H_
 #define MPROC_API_INTERNAL_MANAGER_PROTOCOL_H_
@@ -51,7 +74,14 @@ enum class Op : uint8_t {
 };
 
 inline constexpr size_t kMaxFramePayload = 64 << 20;
+// The largest payload a peer may send before the handshake has succeeded
+// (Hello and the server's replies need well under this).
+inline constexpr size_t kMaxHandshakePayload = 256;
+// The largest result body of one reply (the frame limit less the reply's
+// status code and empty message).
+inline constexpr size_t kMaxReplyBody = kMaxFramePayload - 16;
 inline constexpr size_t kAuthkeySize = 32;
+inline constexpr size_t kNonceSize = 32;
 
 // True for ops that get a reply.
 bool IsSynchronous(Op op);
@@ -59,18 +89,29 @@ bool IsSynchronous(Op op);
 // Appends one frame holding `payload` to `out`.
 void AppendFrame(absl::string_view payload, std::string& out);
 
-// Reads whole frames from a Channel, buffering what it reads ahead.
+// Reads whole frames from a Channel, buffering what it reads ahead. Its
+// buffer grows only as bytes arrive (at most kReadChunk per read), never to
+// the size a frame header declares.
 class FrameReader {
  public:
-  explicit FrameReader(Channel& channel) : channel_(channel) {}
+  static constexpr size_t kReadChunk = 64 << 10;
+
+  explicit FrameReader(Channel& channel, size_t max_payload = kMaxFramePayload)
+      : channel_(channel), max_payload_(max_payload) {}
   // The next frame's payload; std::nullopt at a clean end of stream (the peer
-  // closed between frames). `kInvalidArgument` for an oversized frame,
-  // `kUnavailable` for a stream cut mid-frame, the channel's error otherwise.
+  // closed between frames). `kInvalidArgument` for a frame over the
+  // max_payload limit, `kUnavailable` for a stream cut mid-frame, the
+  // channel's error otherwise.
   [[nodiscard]] absl::StatusOr<std::optional<std::string>> Next();
+  // Sets the largest payload Next accepts (at most kMaxFramePayload).
+  void set_max_payload(size_t max_payload) { max_payload_ = max_payload; }
+  // The bytes the reader holds allocated (for tests).
+  size_t buffer_capacity() const { return buffer_.capacity(); }
 
  private:
   [[nodiscard]] absl::Status Fill(size_t needed);
   Channel& channel_;
+  size_t max_payload_;
   std::string buffer_;
   size_t start_ = 0;
 };

@@ -1,70 +1,214 @@
 #include "api/internal/manager_server.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <system_error>
 #include <thread>
-#include <vector>
+#include <utility>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "api/current_process.h"
+#include "api/internal/manager_handshake.h"
 #include "api/internal/manager_protocol.h"
+#include "api/internal/manager_store.h"
 #include "api/internal/process_state.h"
+#include "gsl/util"
 
 namespace mproc::internal {
 namespace {
 
-class Server {
- public:
-  Server(Listener& listener, absl::string_view authkey)
-      : listener_(listener), authkey_(authkey) {}
+constexpr absl::Duration kFirstBackoff = absl::Milliseconds(1);
+constexpr absl::Duration kMaxBackoff = absl::Milliseconds(100);
 
+struct GlobalLimits {
+  absl::Mutex mu;
+  ServerLimits value ABSL_GUARDED_BY(mu);
+};
+
+GlobalLimits& Limits() {
+  static GlobalLimits* const limits = new GlobalLimits;  // never destroyed
+  return *limits;
+}
+
+void StartDetachedThread(std::function<void()> body) {
+  std::thread(std::move(body)).detach();
+}
+
+// One live connection, as the accept loop and the watchdog see it.
+struct Connection {
+  std::shared_ptr<Channel> channel;
+  absl::Time handshake_deadline;
+  bool in_handshake = true;
+};
+
+// Everything a connection thread touches, shared with those threads: a
+// detached thread that has just reported its end (and is still unlocking)
+// keeps it alive, so nothing it touches is ever freed under it.
+class ServerCore : public std::enable_shared_from_this<ServerCore> {
+ public:
+  ServerCore(Listener& listener, Backend& backend, absl::string_view authkey,
+             ServerOptions options)
+      : listener_(listener),
+        backend_(backend),
+        authkey_(authkey),
+        options_(std::move(options)) {
+    if (!options_.start_thread) options_.start_thread = &StartDetachedThread;
+  }
+
+  // The accept loop; returns once every connection has ended.
   absl::Status Run();
 
  private:
-  void Serve(std::shared_ptr<Channel> channel);
-  // Applies one request; `reply` gets the result body of a synchronous one.
-  absl::Status Apply(Op op, ByteReader& in, ByteWriter& reply);
-  absl::StatusOr<std::vector<std::string>*> FindList(uint64_t id)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Admit(std::unique_ptr<Channel> accepted);
+  void Serve(uint64_t id, std::shared_ptr<Channel> channel);
+  // Serves requests on an authenticated connection until it ends.
+  void ServeRequests(Channel& channel, FrameReader& reader);
+  // Forgets connection `id` and releases its channel.
+  void Finish(uint64_t id);
+  // Closes connections whose handshake is past its deadline, until stopping.
+  void WatchHandshakes();
+  // Closes every connection and waits until their threads have finished.
+  void StopAll();
+  void Log(absl::string_view what) {
+    WriteStderr(absl::StrCat("mproc Manager ", server_name_, ": ", what, "\n"));
+  }
   void LogDropped(absl::string_view why) {
-    WriteStderr(absl::StrCat("mproc Manager ", server_name_,
-                             ": closed a client connection: ", why, "\n"));
+    Log(absl::StrCat("closed a client connection: ", why));
   }
 
   Listener& listener_;
+  Backend& backend_;
   const std::string authkey_;
+  ServerOptions options_;
   const std::string server_name_ = CurrentProcess().name;
   std::atomic<bool> shutdown_requested_{false};
+  ManagerStore store_;
 
   absl::Mutex mu_;
-  absl::flat_hash_map<uint64_t, std::vector<std::string>> lists_
-      ABSL_GUARDED_BY(mu_);
-  uint64_t next_list_id_ ABSL_GUARDED_BY(mu_) = 1;
+  absl::CondVar changed_;  // a connection was added, or stopping
+  absl::flat_hash_map<uint64_t, Connection> live_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool refusing_ ABSL_GUARDED_BY(mu_) = false;  // logged this refusal streak
 };
 
-absl::Status Server::Run() {
-  std::vector<std::shared_ptr<Channel>> channels;
-  std::vector<std::thread> threads;
+absl::Status ServerCore::Run() {
+  std::thread watchdog;
+  try {
+    watchdog = std::thread([this] { WatchHandshakes(); });
+  } catch (const std::system_error& e) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("the Manager cannot start a thread: ", e.what(),
+                     "; raise the thread limit or free memory"));
+  }
+  const auto stop = gsl::finally([&] {
+    StopAll();
+    watchdog.join();
+  });
+  absl::Duration backoff = kFirstBackoff;
+  bool failing = false;
   while (true) {
     absl::StatusOr<std::unique_ptr<Channel>> accepted = listener_.Accept();
-    if (!accepted.ok()) break;
-    std::shared_ptr<Channel> channel = *std::move(accepted);
-    channels.push_back(channel);
-    threads.emplace_back([this, channel] { Serve(channel); });
+    if (accepted.ok()) {
+      failing = false;
+      backoff = kFirstBackoff;
+      Admit(*std::move(accepted));
+      continue;
+    }
+    if (absl::IsCancelled(accepted.status())) break;  // the listener closed
+    // Out of descriptors, memory, ...: others may free some. Log once per
+    // streak, and back off so a persistent error does not spin.
+    if (!failing) {
+      Log(absl::StrCat("cannot accept a client (", accepted.status().ToString(),
+                       "); retrying"));
+      failing = true;
+    }
+    absl::SleepFor(backoff);
+    backoff = std::min(backoff * 2, kMaxBackoff);
   }
-  for (const auto& channel : channels) channel->Close();
-  for (std::thread& thread : threads) thread.join();
   if (shutdown_requested_.load()) return absl::OkStatus();
   return absl::CancelledError("the Manager stopped without a Shutdown request");
 }
 
-void Server::Serve(std::shared_ptr<Channel> channel) {
-  FrameReader reader(*channel);
-  bool authenticated = false;
+void ServerCore::Admit(std::unique_ptr<Channel> accepted) {
+  std::shared_ptr<Channel> channel = std::move(accepted);
+  uint64_t id = 0;
+  {
+    absl::MutexLock lock(&mu_);
+    if (std::cmp_greater_equal(live_.size(), options_.limits.max_connections)) {
+      const bool first = !std::exchange(refusing_, true);
+      if (first) {
+        Log(absl::StrCat("refusing clients: ", live_.size(),
+                         " live connections, the limit"));
+      }
+    } else {
+      refusing_ = false;
+      id = next_id_++;
+      live_[id] =
+          Connection{.channel = channel,
+                     .handshake_deadline =
+                         absl::Now() + options_.limits.handshake_timeout};
+      changed_.Signal();
+    }
+  }
+  if (id == 0) {
+    SendRefusal(*channel,
+                absl::ResourceExhaustedError(absl::StrCat(
+                    "the Manager has too many connections (",
+                    options_.limits.max_connections,
+                    "); end processes that use its proxies, then try again")));
+    channel->Close();
+    return;
+  }
+  try {
+    options_.start_thread([core = shared_from_this(), id, channel]() mutable {
+      core->Serve(id, std::move(channel));
+      core->Finish(id);
+    });
+  } catch (const std::system_error& e) {
+    Log(absl::StrCat("refused a client: cannot start a thread for it (",
+                     e.what(), ")"));
+    SendRefusal(*channel,
+                absl::ResourceExhaustedError(absl::StrCat(
+                    "the Manager cannot start a thread for this connection (",
+                    e.what(), "); try again later")));
+    channel->Close();
+    channel.reset();
+    Finish(id);
+  }
+}
+
+void ServerCore::Serve(uint64_t id, std::shared_ptr<Channel> channel) {
+  const auto close = gsl::finally([&channel] { channel->Close(); });
+  FrameReader reader(*channel, kMaxHandshakePayload);
+  const absl::Status handshake =
+      AcceptHandshake(backend_, authkey_, *channel, reader);
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = live_.find(id);
+    const bool timed_out = it == live_.end() || !it->second.in_handshake;
+    if (it != live_.end()) it->second.in_handshake = false;
+    if (!handshake.ok()) {
+      // A client that hangs up is not news; one the watchdog cut was logged.
+      if (!timed_out && !absl::IsUnavailable(handshake) &&
+          !absl::IsCancelled(handshake)) {
+        LogDropped(handshake.ToString());
+      }
+      return;
+    }
+    if (timed_out) return;
+  }
+  reader.set_max_payload(kMaxFramePayload);
+  ServeRequests(*channel, reader);
+}
+
+void ServerCore::ServeRequests(Channel& channel, FrameReader& reader) {
   absl::Status pipelined_error;  // kept for the next synchronous request
   while (true) {
     absl::StatusOr<std::optional<std::string>> frame = reader.Next();
@@ -73,38 +217,19 @@ void Server::Serve(std::shared_ptr<Channel> channel) {
           !absl::IsCancelled(frame.status())) {
         LogDropped(frame.status().ToString());
       }
-      break;
+      return;
     }
-    if (!frame->has_value()) break;  // the client closed its end
+    if (!frame->has_value()) return;  // the client closed its end
     ByteReader in(**frame);
     absl::StatusOr<uint64_t> raw_op = in.GetVarint();
     if (!raw_op.ok() || *raw_op < static_cast<uint64_t>(Op::kHello) ||
         *raw_op > static_cast<uint64_t>(Op::kLastOp)) {
       LogDropped("malformed request (unknown operation)");
-      break;
+      return;
     }
     const Op op = static_cast<Op>(*raw_op);
-    if (!authenticated) {
-      absl::StatusOr<absl::string_view> key = in.GetBytes();
-      if (op != Op::kHello || !key.ok() ||
-          !ConstantTimeEquals(*key, authkey_)) {
-        std::string reply;
-        AppendFrame(EncodeReply(absl::UnauthenticatedError(
-                                    "the Manager rejected the authkey"),
-                                ""),
-                    reply);
-        (void)channel->WriteAll(reply);
-        LogDropped("authentication failed (wrong authkey or no Hello)");
-        break;
-      }
-      authenticated = true;
-      std::string reply;
-      AppendFrame(EncodeReply(absl::OkStatus(), ""), reply);
-      if (!channel->WriteAll(reply).ok()) break;
-      continue;
-    }
     ByteWriter body;
-    absl::Status status = Apply(op, in, body);
+    absl::Status status = store_.Apply(op, in, body);
     if (status.ok() && !in.empty()) status = in.ExpectEnd();
     if (!IsSynchronous(op)) {
       if (!status.ok() && pipelined_error.ok()) pipelined_error = status;
@@ -113,88 +238,90 @@ void Server::Serve(std::shared_ptr<Channel> channel) {
     if (!pipelined_error.ok()) {
       status = std::exchange(pipelined_error, absl::OkStatus());
     }
+    std::string payload = EncodeReply(status, body.data());
+    if (payload.size() > kMaxFramePayload) {
+      payload = EncodeReply(absl::ResourceExhaustedError(
+                                absl::StrCat("the reply (", payload.size(),
+                                             " bytes) is too large for one "
+                                             "frame (at most ",
+                                             kMaxFramePayload, " bytes)")),
+                            "");
+    }
     std::string reply;
-    AppendFrame(EncodeReply(status, body.data()), reply);
-    if (!channel->WriteAll(reply).ok()) break;
+    AppendFrame(payload, reply);
+    if (!channel.WriteAll(reply).ok()) return;
     if (op == Op::kShutdown && status.ok()) {
       shutdown_requested_.store(true);
       listener_.Close();
-      break;
+      return;
     }
   }
-  channel->Close();
 }
 
-absl::StatusOr<std::vector<std::string>*> Server::FindList(uint64_t id) {
-  auto it = lists_.find(id);
-  if (it == lists_.end()) {
-    return absl::NotFoundError(absl::StrCat("the Manager has no list ", id));
-  }
-  return &it->second;
-}
-
-absl::Status Server::Apply(Op op, ByteReader& in, ByteWriter& reply) {
-  if (op == Op::kHello) {
-    return absl::FailedPreconditionError("Hello sent twice");
-  }
-  if (op == Op::kShutdown || op == Op::kSync) return absl::OkStatus();
+void ServerCore::Finish(uint64_t id) {
   absl::MutexLock lock(&mu_);
-  if (op == Op::kCreateList) {
-    const uint64_t id = next_list_id_++;
-    lists_[id];
-    reply.PutVarint(id);
-    return absl::OkStatus();
-  }
-  absl::StatusOr<uint64_t> id = in.GetVarint();
-  if (!id.ok()) return id.status();
-  absl::StatusOr<std::vector<std::string>*> list = FindList(*id);
-  if (!list.ok()) return list.status();
-  switch (op) {
-    case Op::kAppend: {
-      absl::StatusOr<absl::string_view> item = in.GetBytes();
-      if (!item.ok()) return item.status();
-      (*list)->emplace_back(*item);
-      return absl::OkStatus();
-    }
-    case Op::kExtend: {
-      absl::StatusOr<uint64_t> count = in.GetCount(1);
-      if (!count.ok()) return count.status();
-      for (uint64_t i = 0; i < *count; ++i) {
-        absl::StatusOr<absl::string_view> item = in.GetBytes();
-        if (!item.ok()) return item.status();
-        (*list)->emplace_back(*item);
+  live_.erase(id);  // the last reference: the channel is released here
+}
+
+void ServerCore::WatchHandshakes() {
+  absl::MutexLock lock(&mu_);
+  while (!stopping_) {
+    const absl::Time now = absl::Now();
+    absl::Time next = absl::InfiniteFuture();
+    for (auto& [id, connection] : live_) {
+      if (!connection.in_handshake) continue;
+      if (connection.handshake_deadline <= now) {
+        connection.in_handshake = false;
+        connection.channel->Close();  // wakes its thread's read
+        LogDropped(absl::StrCat(
+            "no handshake within ",
+            absl::FormatDuration(options_.limits.handshake_timeout)));
+      } else {
+        next = std::min(next, connection.handshake_deadline);
       }
-      return absl::OkStatus();
     }
-    case Op::kSize:
-      reply.PutVarint((*list)->size());
-      return absl::OkStatus();
-    case Op::kGet: {
-      absl::StatusOr<int64_t> index = in.GetSignedVarint();
-      if (!index.ok()) return index.status();
-      const auto size = static_cast<int64_t>((*list)->size());
-      const int64_t at = *index < 0 ? *index + size : *index;
-      if (at < 0 || at >= size) {
-        return absl::OutOfRangeError(absl::StrCat(
-            "list index out of range: ", *index, " with ", size, " items"));
-      }
-      reply.PutBytes((**list)[at]);
-      return absl::OkStatus();
-    }
-    case Op::kSnapshot:
-      reply.PutVarint((*list)->size());
-      for (const std::string& item : **list) reply.PutBytes(item);
-      return absl::OkStatus();
-    default:
-      return absl::InvalidArgumentError("unexpected operation");
+    changed_.WaitWithDeadline(&mu_, next);
   }
+}
+
+void ServerCore::StopAll() {
+  absl::MutexLock lock(&mu_);
+  stopping_ = true;
+  changed_.SignalAll();
+  for (auto& [id, connection] : live_) connection.channel->Close();
+  mu_.Await(absl::Condition(
+      +[](absl::flat_hash_map<uint64_t, Connection>* live) {
+        return live->empty();
+      },
+      &live_));
 }
 
 }  // namespace
 
-absl::Status ServeManager(Listener& listener, absl::string_view authkey) {
-  Server server(listener, authkey);
-  return server.Run();
+absl::Status ServeManager(Listener& listener, Backend& backend,
+                          absl::string_view authkey,
+                          const ServerOptions& options) {
+  auto core = std::make_shared<ServerCore>(listener, backend, authkey, options);
+  return core->Run();
+}
+
+ServerLimits LimitsForNewManagers() {
+  GlobalLimits& limits = Limits();
+  absl::MutexLock lock(&limits.mu);
+  return limits.value;
+}
+
+ScopedServerLimitsForTesting::ScopedServerLimitsForTesting(
+    ServerLimits limits) {
+  GlobalLimits& global = Limits();
+  absl::MutexLock lock(&global.mu);
+  saved_ = std::exchange(global.value, limits);
+}
+
+ScopedServerLimitsForTesting::~ScopedServerLimitsForTesting() {
+  GlobalLimits& global = Limits();
+  absl::MutexLock lock(&global.mu);
+  global.value = saved_;
 }
 
 }  // namespace mproc::internal

@@ -8,26 +8,72 @@
 #ifndef MPROC_API_INTERNAL_MANAGER_SERVER_H_
 #define MPROC_API_INTERNAL_MANAGER_SERVER_H_
 
-#include <memory>
+#include <cstdint>
+#include <functional>
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "api/backend.h"
 
 namespace mproc::internal {
 
+// How much a server takes on.
+struct ServerLimits {
+  // Live connections (authenticated or in their handshake). Past it a new
+  // client is refused with `kResourceExhausted`.
+  int64_t max_connections = 1024;
+  // A connection whose handshake is not done by then is closed.
+  absl::Duration handshake_timeout = absl::Seconds(10);
+};
+
+struct ServerOptions {
+  ServerLimits limits;
+  // Runs `body` on a new thread of its own (detached). Throws
+  // std::system_error when no thread can be made; the server then refuses
+  // that connection and goes on. Empty: std::thread. Tests replace it.
+  std::function<void(std::function<void()>)> start_thread;
+};
+
 // Serves clients on `listener` until one sends Shutdown, the listener is
-// closed, or (cooperative backends) the server process is cancelled. A
-// client must first send Hello with `authkey`; a wrong key or a malformed
-// frame closes that client's connection with a line on stderr and never
-// disturbs the others. Each connection is served by its own thread, so one
-// slow client never blocks another. Returns OK after a Shutdown request.
-[[nodiscard]] absl::Status ServeManager(Listener& listener,
-                                        absl::string_view authkey);
+// closed, or (cooperative backends) the server process is cancelled. Each
+// client must pass the handshake (manager_protocol.h) for `authkey`, with
+// `backend`'s random bytes and HMAC; a failed handshake, a malformed frame
+// or a handshake past its deadline closes that client's connection with a
+// line on stderr and never disturbs the others. Each connection is served by
+// its own thread, so one slow client never blocks another; a connection that
+// ends releases its thread and channel at once. Accept errors other than
+// kCancelled are logged once per streak and retried with a backoff. Returns
+// OK after a Shutdown request, `kCancelled` otherwise, once every connection
+// thread has finished.
+[[nodiscard]] absl::Status ServeManager(Listener& listener, Backend& backend,
+                                        absl::string_view authkey,
+                                        const ServerOptions& options = {});
 
 // The Manager server process's target (registered as "mproc.ManagerServer"):
-// serves on the listener the process was launched with.
-[[nodiscard]] absl::Status RunManagerServer(std::string authkey);
+// protects the process's secrets (Backend::ProtectProcessSecrets) and serves
+// on the listener the process was launched with.
+[[nodiscard]] absl::Status RunManagerServer(std::string authkey,
+                                            int64_t max_connections,
+                                            int64_t handshake_timeout_ms);
+
+// The limits the next Managers this process starts will have (their server
+// reads them from its arguments, so they reach it on every start method).
+ServerLimits LimitsForNewManagers();
+
+// Test-only: sets LimitsForNewManagers() for its lifetime.
+class ScopedServerLimitsForTesting {
+ public:
+  explicit ScopedServerLimitsForTesting(ServerLimits limits);
+  ~ScopedServerLimitsForTesting();
+  ScopedServerLimitsForTesting(const ScopedServerLimitsForTesting&) = delete;
+  ScopedServerLimitsForTesting& operator=(const ScopedServerLimitsForTesting&) =
+      delete;
+
+ private:
+  ServerLimits saved_;
+};
 
 }  // namespace mproc::internal
 

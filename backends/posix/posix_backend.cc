@@ -1,4 +1,7 @@
 // POSIX only: the posix backend (Linux): start methods fork and spawn.
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <unistd.h>
 
@@ -39,6 +42,30 @@ class PosixBackend final : public Backend {
                            "the kernel's secure random source is unavailable");
       }
       done += static_cast<size_t>(n);
+    }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::array<char, kHmacSha256Size>> HmacSha256(
+      absl::string_view key, absl::string_view message) override {
+    std::array<char, kHmacSha256Size> mac;
+    unsigned int size = 0;
+    if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+             reinterpret_cast<const unsigned char*>(message.data()),
+             message.size(), reinterpret_cast<unsigned char*>(mac.data()),
+             &size) == nullptr ||
+        size != mac.size()) {
+      return absl::InternalError(
+          "OpenSSL's HMAC-SHA256 failed; check the libcrypto installation");
+    }
+    return mac;
+  }
+
+  absl::Status ProtectProcessSecrets() override {
+    // No ptrace, /proc/<pid>/mem or core dump by the same uid.
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
+      return ErrnoStatus(errno, "prctl(PR_SET_DUMPABLE, 0)",
+                         "cannot protect the Manager's authkey");
     }
     return absl::OkStatus();
   }

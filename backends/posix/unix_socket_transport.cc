@@ -2,6 +2,7 @@
 #include "backends/posix/unix_socket_transport.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -217,7 +218,14 @@ UnixListener::UnixListener(std::string address, Fd fd,
       fd_(std::move(fd)),
       directory_(std::move(directory)) {}
 
+void UnixListener::OpenReserve() {
+  if (reserve_.valid()) return;
+  const int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) reserve_ = Fd(fd);
+}
+
 absl::StatusOr<std::unique_ptr<Channel>> UnixListener::Accept() {
+  OpenReserve();  // in the serving process, before the table can fill up
   while (true) {
     if (closed_.load(std::memory_order_acquire)) {
       return absl::CancelledError("the listener is closed");
@@ -233,13 +241,24 @@ absl::StatusOr<std::unique_ptr<Channel>> UnixListener::Accept() {
     const int accepted = accept4(fd_.get(), nullptr, nullptr, SOCK_CLOEXEC);
     if (accepted < 0) {
       // The client may have gone between poll and accept.
-      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ||
-          errno == ECONNABORTED || errno == EPROTO) {
+      const int error = errno;
+      if (error == EAGAIN || error == EWOULDBLOCK || error == EINTR ||
+          error == ECONNABORTED || error == EPROTO) {
         continue;
       }
-      return ErrnoStatus(errno, "accept4",
-                         "raise the descriptor limit (ulimit -n) or close "
-                         "connections");
+      if ((error == EMFILE || error == ENFILE) && reserve_.valid()) {
+        // The pending client would keep poll ready for ever: take it with
+        // the reserved descriptor and hang up on it, so its client sees
+        // its connection closed instead of waiting.
+        reserve_.Reset();
+        const int refused = accept4(fd_.get(), nullptr, nullptr, SOCK_CLOEXEC);
+        if (refused >= 0) CloseDescriptor(refused);
+        OpenReserve();
+      }
+      return ErrnoStatus(error, "accept4",
+                         "a Manager client was refused; raise the descriptor "
+                         "limit (ulimit -n) or end processes that use the "
+                         "Manager");
     }
     Fd connection(accepted);
     if (absl::Status peer = CheckPeerUser(connection.get()); !peer.ok()) {

@@ -47,7 +47,10 @@ class UnixListener final : public Listener {
   std::string address() const override { return address_; }
   // Waits for the next client of the same user (others are refused with a
   // line on stderr). `kCancelled` once Close has been called;
-  // `kResourceExhausted` when no descriptor is left for the connection.
+  // `kResourceExhausted` when no descriptor is left for the connection
+  // (EMFILE, ENFILE, ENOMEM, ENOBUFS): then the pending client, accepted into
+  // a descriptor kept in reserve, has been hung up on, so a caller that
+  // retries does not spin on it.
   [[nodiscard]] absl::StatusOr<std::unique_ptr<Channel>> Accept() override;
   void Close() override;
 
@@ -67,7 +70,12 @@ class UnixListener final : public Listener {
  private:
   const std::string address_;
   Fd fd_;
+  // Opens the reserve descriptor (/dev/null) if it is not open.
+  void OpenReserve();
+
   const std::shared_ptr<SocketDirectory> directory_;
+  // Kept open in the serving process, closed for a moment at EMFILE.
+  Fd reserve_;
   std::atomic<bool> closed_{false};
   std::atomic<bool> handed_over_{false};
 };

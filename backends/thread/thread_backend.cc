@@ -1,4 +1,7 @@
 // Thread backend only: children are std::threads in this process.
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -50,6 +53,22 @@ class ThreadBackend final : public Backend {
           absl::StrCat("no secure random source: ", e.what()));
     }
     return absl::OkStatus();
+  }
+
+  // OpenSSL's libcrypto (portable; BCrypt would serve on Windows).
+  absl::StatusOr<std::array<char, kHmacSha256Size>> HmacSha256(
+      absl::string_view key, absl::string_view message) override {
+    std::array<char, kHmacSha256Size> mac;
+    unsigned int size = 0;
+    if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+             reinterpret_cast<const unsigned char*>(message.data()),
+             message.size(), reinterpret_cast<unsigned char*>(mac.data()),
+             &size) == nullptr ||
+        size != mac.size()) {
+      return absl::InternalError(
+          "OpenSSL's HMAC-SHA256 failed; check the libcrypto installation");
+    }
+    return mac;
   }
 
   absl::StatusOr<std::unique_ptr<Child>> Launch(

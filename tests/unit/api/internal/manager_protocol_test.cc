@@ -144,6 +144,16 @@ TEST(ManagerProtocolTest, OversizedFrameIsInvalidArgument) {
   }
 }
 
+// Issue 7.4: four bytes must not make the reader allocate what they declare.
+TEST(ManagerProtocolTest, DeclaredFrameSizeIsNotAllocatedBeforeBytesArrive) {
+  ByteWriter header;
+  header.PutFixed32(64 << 20);
+  FakeChannel channel(header.data() + "abc", 1000);  // then the peer is gone
+  FrameReader reader(channel);
+  EXPECT_THAT(reader.Next(), StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_LT(reader.buffer_capacity(), size_t{1} << 20);
+}
+
 TEST(ManagerProtocolTest, ChannelErrorsArePassedOn) {
   std::string stream;
   AppendFrame("first", stream);

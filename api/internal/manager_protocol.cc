@@ -17,6 +17,24 @@ void AppendFrame(absl::string_view payload, std::string& out) {
   out.append(payload.data(), payload.size());
 }
 
+namespace {
+
+// The most one ReadSome asks for. The buffer grows with the bytes that
+// arrive, never with the size a frame header claims: a 4-byte header must
+// not make a reader commit (and zero) 64 MiB, nor each trickled byte cost a
+// buffer-sized memset.
+constexpr size_t kReadChunk = 64 << 10;
+
+}  // namespace
+
+absl::StatusOr<size_t> FrameReader::ReadChunk() {
+  if (chunk_ == nullptr) chunk_ = std::make_unique<char[]>(kReadChunk);
+  absl::StatusOr<size_t> got =
+      channel_.ReadSome(gsl::span<char>(chunk_.get(), kReadChunk));
+  if (got.ok()) buffer_.append(chunk_.get(), *got);
+  return got;
+}
+
 absl::Status FrameReader::Fill(size_t needed) {
   while (buffer_.size() - start_ < needed) {
     // Drop the frames already returned before reading more, or the buffer
@@ -25,13 +43,7 @@ absl::Status FrameReader::Fill(size_t needed) {
       buffer_.erase(0, start_);
       start_ = 0;
     }
-    const size_t old_size = buffer_.size();
-    const size_t want =
-        std::max<size_t>(needed - (old_size - start_), 64 << 10);
-    buffer_.resize(old_size + want);
-    absl::StatusOr<size_t> got =
-        channel_.ReadSome(gsl::span<char>(buffer_.data() + old_size, want));
-    buffer_.resize(old_size + (got.ok() ? *got : 0));
+    absl::StatusOr<size_t> got = ReadChunk();
     if (!got.ok()) return got.status();
     if (*got == 0) {
       return absl::UnavailableError("connection closed by the peer");
@@ -45,9 +57,7 @@ absl::StatusOr<std::optional<std::string>> FrameReader::Next() {
     buffer_.clear();
     start_ = 0;
     // A clean end of stream is only possible between frames.
-    buffer_.resize(64 << 10);
-    absl::StatusOr<size_t> got = channel_.ReadSome(gsl::span<char>(buffer_));
-    buffer_.resize(got.ok() ? *got : 0);
+    absl::StatusOr<size_t> got = ReadChunk();
     if (!got.ok()) return got.status();
     if (*got == 0) return std::optional<std::string>();
   }

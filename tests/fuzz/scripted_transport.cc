@@ -104,6 +104,10 @@ ScriptedListener::ScriptedListener(
   }
 }
 
+ScriptedListener::~ScriptedListener() {
+  for (const auto& channel : channels_) channel->set_on_close(nullptr);
+}
+
 absl::StatusOr<std::unique_ptr<Channel>> ScriptedListener::Accept() {
   absl::MutexLock lock(&mu_);
   // The previous client first: it must be done before the next one starts.

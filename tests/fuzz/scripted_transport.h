@@ -81,6 +81,8 @@ class ScriptedListener : public Listener {
  public:
   explicit ScriptedListener(
       std::vector<std::shared_ptr<ScriptedChannel>> channels);
+  // Detaches from the channels, which may outlive it.
+  ~ScriptedListener() override;
 
   std::string address() const override { return "scripted"; }
   [[nodiscard]] absl::StatusOr<std::unique_ptr<Channel>> Accept() override;

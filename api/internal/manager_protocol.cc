@@ -17,6 +17,14 @@ void AppendFrame(absl::string_view payload, std::string& out) {
   out.append(payload.data(), payload.size());
 }
 
+absl::StatusOr<size_t> FrameReader::ReadChunk() {
+  if (chunk_ == nullptr) chunk_ = std::make_unique<char[]>(kReadChunk);
+  absl::StatusOr<size_t> got =
+      channel_.ReadSome(gsl::span<char>(chunk_.get(), kReadChunk));
+  if (got.ok()) buffer_.append(chunk_.get(), *got);
+  return got;
+}
+
 absl::Status FrameReader::Fill(size_t needed) {
   while (buffer_.size() - start_ < needed) {
     // Drop the frames already returned before reading more, or the buffer
@@ -25,13 +33,7 @@ absl::Status FrameReader::Fill(size_t needed) {
       buffer_.erase(0, start_);
       start_ = 0;
     }
-    // At most one chunk per read: the buffer grows with the bytes that have
-    // arrived, not with the size a header claims.
-    const size_t old_size = buffer_.size();
-    buffer_.resize(old_size + kReadChunk);
-    absl::StatusOr<size_t> got = channel_.ReadSome(
-        gsl::span<char>(buffer_.data() + old_size, kReadChunk));
-    buffer_.resize(old_size + (got.ok() ? *got : 0));
+    absl::StatusOr<size_t> got = ReadChunk();
     if (!got.ok()) return got.status();
     if (*got == 0) {
       return absl::UnavailableError("connection closed by the peer");
@@ -47,9 +49,7 @@ absl::StatusOr<std::optional<std::string>> FrameReader::Next() {
     // Keep no large buffer while the connection is idle.
     if (buffer_.capacity() > 4 * kReadChunk) buffer_.shrink_to_fit();
     // A clean end of stream is only possible between frames.
-    buffer_.resize(kReadChunk);
-    absl::StatusOr<size_t> got = channel_.ReadSome(gsl::span<char>(buffer_));
-    buffer_.resize(got.ok() ? *got : 0);
+    absl::StatusOr<size_t> got = ReadChunk();
     if (!got.ok()) return got.status();
     if (*got == 0) return std::optional<std::string>();
   }

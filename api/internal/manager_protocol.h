@@ -49,6 +49,7 @@
 #define MPROC_API_INTERNAL_MANAGER_PROTOCOL_H_
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -110,8 +111,11 @@ class FrameReader {
 
  private:
   [[nodiscard]] absl::Status Fill(size_t needed);
+  // One ReadSome (at most 64 KiB) appended to buffer_.
+  [[nodiscard]] absl::StatusOr<size_t> ReadChunk();
   Channel& channel_;
   size_t max_payload_;
+  std::unique_ptr<char[]> chunk_;  // ReadSome's target, allocated once
   std::string buffer_;
   size_t start_ = 0;
 };

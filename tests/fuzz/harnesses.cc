@@ -8,6 +8,7 @@ absl::Span<const Harness> AllHarnesses() {
       {"codecs", &FuzzCodecs},
       {"frame_reader", &FuzzFrameReader},
       {"manager_server", &FuzzManagerServer},
+      {"manager_store", &FuzzManagerStore},
   };
   return kHarnesses;
 }

@@ -50,6 +50,12 @@ namespace mproc::fuzz {
 // without the key with OK, and return OK or kCancelled.
 [[nodiscard]] absl::Status FuzzManagerServer(absl::string_view data);
 
+// The Manager's request handling alone (internal::ManagerStore::Apply):
+// requests, each a 2-byte little-endian length and its payload (varint Op
+// and fields), applied in order to one store. Apply must return only the
+// codes it documents and never build a reply over the store's limit.
+[[nodiscard]] absl::Status FuzzManagerStore(absl::string_view data);
+
 // A harness and the name of its corpus folder (tests/fuzz/corpus/<name>).
 struct Harness {
   const char* name;

@@ -9,11 +9,11 @@
 //   length (2 bytes, little-endian), then `length` bytes the client sends
 //                    (the last record takes what is left if shorter).
 //
-// When api/internal/manager_store.h lands, a second harness can feed the
-// same records' frames to ManagerStore::Apply directly: parse the records
-// with ParseClients, split each authenticated client's bytes into frames,
-// read the op varint and call Apply(op, reader, writer) -- only
-// RunAgainstServer below is specific to ServeManager.
+// The server runs on FuzzBackend: deterministic nonces and a deterministic
+// stand-in for HMAC-SHA256 (a test double, never used outside this harness),
+// so a run depends on the input alone. The requests themselves are also
+// fuzzed without the server around them (manager_store_harness.cc).
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -22,6 +22,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "api/backend.h"
 #include "api/internal/manager_protocol.h"
 #include "api/internal/manager_server.h"
 #include "api/wire.h"
@@ -60,37 +61,85 @@ std::vector<ClientScript> ParseClients(absl::string_view data) {
   return clients;
 }
 
+// FuzzBackend
+//
+// Only what ServeManager asks of a backend: random bytes (a fixed pattern)
+// and an HMAC (a deterministic mix of key and message: a test double, so
+// the harness can answer the challenge without a crypto library).
+class FuzzBackend final : public Backend {
+ public:
+  absl::string_view name() const override { return "fuzz"; }
+  int priority() const override { return 0; }
+  std::vector<StartMethod> start_methods() const override { return {}; }
+  const Capabilities& capabilities() const override { return capabilities_; }
+  int64_t HostPid() const override { return 1; }
+  absl::Status SecureRandom(gsl::span<char> out) override {
+    for (size_t i = 0; i < out.size(); ++i) out[i] = static_cast<char>(i * 7);
+    return absl::OkStatus();
+  }
+  absl::StatusOr<std::array<char, kHmacSha256Size>> HmacSha256(
+      absl::string_view key, absl::string_view message) override {
+    std::array<char, kHmacSha256Size> mac{};
+    uint64_t h = 1469598103934665603u;
+    for (absl::string_view part : {key, message}) {
+      for (char c : part) h = (h ^ static_cast<uint8_t>(c)) * 1099511628211u;
+    }
+    for (char& c : mac) {
+      h = (h ^ (h >> 29)) * 0xbf58476d1ce4e5b9u;
+      c = static_cast<char>(h >> 56);
+    }
+    return mac;
+  }
+  absl::StatusOr<std::unique_ptr<Child>> Launch(const LaunchRequest&) override {
+    return absl::UnimplementedError("fuzz backend");
+  }
+  absl::StatusOr<std::unique_ptr<Listener>> Listen() override {
+    return absl::UnimplementedError("fuzz backend");
+  }
+  absl::StatusOr<std::unique_ptr<Channel>> Connect(absl::string_view) override {
+    return absl::UnimplementedError("fuzz backend");
+  }
+
+ private:
+  Capabilities capabilities_;
+};
+
 // ClientHandshake
 //
-// The client's side of the Manager handshake, the one place that knows it:
-// `Opening` is what the client sends before reading anything, `Respond` sees
-// each write of the server and returns what the client sends next. Today
-// the client sends Hello(authkey) and the server answers with one reply
-// frame, after which the client's own bytes follow. (With a
-// challenge-response handshake, Opening is empty and Respond answers the
-// challenge, then releases `after` on the server's verdict.)
+// The client's side of the Manager handshake (manager_protocol.h), the one
+// place of this harness that knows it: `Respond` sees each write of the
+// server and returns what the client sends next. It answers the server's
+// challenge with Hello, and once the server has sent its proof, sends the
+// scripted bytes `after`.
 class ClientHandshake {
  public:
   explicit ClientHandshake(std::string after) : after_(std::move(after)) {}
 
-  static std::string Opening() {
+  std::string Respond(absl::string_view written) {
+    ++writes_;
+    if (writes_ == 2) return std::move(after_);  // the server's proof
+    if (writes_ != 1) return "";
+    // The challenge: a reply frame whose body is the server's nonce.
+    absl::string_view body;
+    if (written.size() < 4 ||
+        !internal::DecodeReply(written.substr(4), body).ok()) {
+      return "";
+    }
+    FuzzBackend backend;
+    absl::StatusOr<std::array<char, kHmacSha256Size>> answer =
+        backend.HmacSha256(kAuthkey, absl::StrCat("mproc-client", body));
     ByteWriter hello;
     hello.PutVarint(static_cast<uint64_t>(internal::Op::kHello));
-    hello.PutBytes(kAuthkey);
+    hello.PutBytes(absl::string_view(answer->data(), answer->size()));
+    hello.PutBytes(std::string(internal::kNonceSize, 'n'));
     std::string frame;
     internal::AppendFrame(hello.data(), frame);
     return frame;
   }
 
-  std::string Respond(absl::string_view /*written*/) {
-    if (done_) return "";
-    done_ = true;
-    return std::move(after_);
-  }
-
  private:
   std::string after_;
-  bool done_ = false;
+  int writes_ = 0;
 };
 
 std::shared_ptr<ScriptedChannel> MakeChannel(const ClientScript& client) {
@@ -104,17 +153,17 @@ std::shared_ptr<ScriptedChannel> MakeChannel(const ClientScript& client) {
   }
   auto handshake = std::make_shared<ClientHandshake>(client.bytes);
   return std::make_shared<ScriptedChannel>(
-      ClientHandshake::Opening(), chunks, end,
-      [handshake](absl::string_view written) {
+      "", chunks, end, [handshake](absl::string_view written) {
         return handshake->Respond(written);
       });
 }
 
 // Every byte the server wrote must be whole frames holding valid replies;
-// a client without the key must never get an OK reply.
+// a client without the key gets one OK reply (the challenge), never another.
 absl::Status CheckReplies(absl::string_view written, bool may_get_ok,
                           size_t client) {
   size_t at = 0;
+  int replies = 0;
   while (at < written.size()) {
     ByteReader header(written.substr(at));
     absl::StatusOr<uint32_t> size = header.GetFixed32();
@@ -134,7 +183,7 @@ absl::Status CheckReplies(absl::string_view written, bool may_get_ok,
       return absl::InternalError(absl::StrCat(
           "client ", client, ": the server wrote a malformed reply"));
     }
-    if (*code == 0 && !may_get_ok) {
+    if (*code == 0 && !may_get_ok && ++replies > 1) {
       return absl::InternalError(
           absl::StrCat("client ", client, ": answered OK without the authkey"));
     }
@@ -148,15 +197,16 @@ absl::Status RunAgainstServer(const std::vector<ClientScript>& clients) {
     channels.push_back(MakeChannel(client));
   }
   ScriptedListener listener(channels);
-  const absl::Status served = internal::ServeManager(listener, kAuthkey);
+  FuzzBackend backend;
+  const absl::Status served =
+      internal::ServeManager(listener, backend, kAuthkey);
   if (!served.ok() && !absl::IsCancelled(served)) {
     return absl::InternalError(absl::StrCat(
         "ServeManager returned an undocumented error: ", served.ToString()));
   }
   for (size_t i = 0; i < clients.size(); ++i) {
-    const bool holds_key = clients[i].authenticate ||
-                           absl::StrContains(clients[i].bytes, kAuthkey);
-    if (absl::Status s = CheckReplies(channels[i]->written(), holds_key, i);
+    if (absl::Status s =
+            CheckReplies(channels[i]->written(), clients[i].authenticate, i);
         !s.ok()) {
       return s;
     }

@@ -200,6 +200,11 @@ void ManagerConnection::Close() {
   if (broken_.ok()) broken_ = absl::UnavailableError("connection closed");
 }
 
+bool ManagerConnection::HasUnacknowledgedWrites() {
+  absl::MutexLock lock(&mu_);
+  return unacknowledged_ && broken_.ok();
+}
+
 absl::Status PostAppend(const ManagerEndpoint& endpoint, uint64_t id,
                         absl::string_view item) {
   ByteWriter fields;

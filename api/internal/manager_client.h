@@ -61,6 +61,10 @@ class ManagerConnection {
   [[nodiscard]] absl::Status Sync();
   // Closes the channel; later calls fail with `kUnavailable`.
   void Close();
+  // True when writes were posted since the last reply and the connection is
+  // not known to be broken: a Sync now tells whether they were applied or
+  // lost. False once a call has failed (the caller was told then).
+  bool HasUnacknowledgedWrites();
 
  private:
   ManagerConnection(std::string address, std::unique_ptr<Channel> channel);

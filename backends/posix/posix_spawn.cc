@@ -74,7 +74,8 @@ class SpawnSetup {
   SpawnSetup& operator=(const SpawnSetup&) = delete;
 
   // The child gets `request_fd` as kRequestFd and `listener_fd` (or -1) as
-  // kListenerFd, stdio, and nothing else; its signal mask starts empty.
+  // kListenerFd, stdio, and nothing else; its signal mask starts empty and
+  // every signal's disposition default (SIG_IGN would survive the exec).
   int Prepare(int request_fd, int listener_fd) {
     if (init_error_ != 0) return init_error_;
     int error =
@@ -87,11 +88,14 @@ class SpawnSetup {
       error = posix_spawn_file_actions_addclosefrom_np(
           &actions_, (listener_fd >= 0 ? kListenerFd : kRequestFd) + 1);
     }
-    sigset_t empty;
+    sigset_t empty, all;
     sigemptyset(&empty);
+    sigfillset(&all);
     if (error == 0) error = posix_spawnattr_setsigmask(&attributes_, &empty);
+    if (error == 0) error = posix_spawnattr_setsigdefault(&attributes_, &all);
     if (error == 0) {
-      error = posix_spawnattr_setflags(&attributes_, POSIX_SPAWN_SETSIGMASK);
+      error = posix_spawnattr_setflags(
+          &attributes_, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
     }
     return error;
   }

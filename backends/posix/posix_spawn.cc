@@ -16,6 +16,7 @@
 #include "backends/posix/posix_errors.h"
 #include "backends/posix/posix_fd.h"
 #include "backends/posix/posix_launch.h"
+#include "backends/posix/self_program.h"
 #include "backends/posix/spawn_protocol.h"
 #include "backends/posix/unix_socket_transport.h"
 
@@ -121,6 +122,8 @@ absl::StatusOr<std::unique_ptr<Child>> LaunchSpawn(
   UnixListener* const listener = *prepared;
   absl::StatusOr<std::string> encoded = EncodeLaunchRequest(request);
   if (!encoded.ok()) return encoded.status();
+  absl::StatusOr<std::string> program = ProgramToReexecute();
+  if (!program.ok()) return program.status();
   ByteWriter body;
   body.PutBool(OnMainThread());
   body.PutBytes(*encoded);
@@ -161,10 +164,10 @@ absl::StatusOr<std::unique_ptr<Child>> LaunchSpawn(
   std::string flag = absl::StrCat(kChildFlag, kRequestFd);
   char* argv[] = {program_invocation_name, flag.data(), nullptr};
   pid_t pid = 0;
-  const int spawned = posix_spawn(&pid, "/proc/self/exe", setup.actions(),
+  const int spawned = posix_spawn(&pid, program->c_str(), setup.actions(),
                                   setup.attributes(), argv, environ);
   if (spawned != 0) {
-    return ErrnoStatus(spawned, "posix_spawn(/proc/self/exe)",
+    return ErrnoStatus(spawned, absl::StrCat("posix_spawn(", *program, ")"),
                        "too many processes or too little memory: end some "
                        "children, or raise the process limit (ulimit -u)");
   }

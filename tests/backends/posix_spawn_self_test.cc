@@ -122,6 +122,7 @@ TEST(PosixSpawnSelfTest, SpawnWorksWhenStartedThroughAnExplicitLoader) {
   EXPECT_EQ(code, 0) << "stdout:\n"
                      << ReadFile(scratch.File("out")) << "\nstderr:\n"
                      << ReadFile(scratch.File("err"));
+  EXPECT_THAT(ReadFile(scratch.File("out")), HasSubstr("[  PASSED  ] 1 test"));
 }
 
 TEST(PosixSpawnSelfTest, ChildFlagOnANonSocketIsRefused) {

@@ -48,9 +48,8 @@ absl::StatusOr<std::unique_ptr<Child>> LaunchFork(
   std::fflush(nullptr);  // or the child would write the parent's buffers again
   const pid_t pid = ForkWithSignalsBlocked();
   if (pid < 0) {
-    return ErrnoStatus(errno, "fork",
-                       "too many processes or too little memory: end some "
-                       "children, or raise the process limit (ulimit -u)");
+    const int error = errno;
+    return ErrnoStatus(error, "fork", ProcessStartAdvice(error));
   }
   if (pid == 0) {
     RunForkedChild(backend, request, *listener, started_by_main_thread);

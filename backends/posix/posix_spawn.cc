@@ -159,7 +159,8 @@ absl::StatusOr<std::unique_ptr<Child>> LaunchSpawn(
 
   SpawnSetup setup;
   if (const int error = setup.Prepare(*request_fd, listener_fd); error != 0) {
-    return ErrnoStatus(error, "posix_spawn_file_actions", "out of memory");
+    return ErrnoStatus(error, "posix_spawn_file_actions",
+                       ProcessStartAdvice(error));
   }
   std::string flag = absl::StrCat(kChildFlag, kRequestFd);
   char* argv[] = {program_invocation_name, flag.data(), nullptr};
@@ -168,8 +169,7 @@ absl::StatusOr<std::unique_ptr<Child>> LaunchSpawn(
                                   setup.attributes(), argv, environ);
   if (spawned != 0) {
     return ErrnoStatus(spawned, absl::StrCat("posix_spawn(", *program, ")"),
-                       "too many processes or too little memory: end some "
-                       "children, or raise the process limit (ulimit -u)");
+                       ProcessStartAdvice(spawned));
   }
   theirs.Reset();
   request_holder.Reset();

@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "api/context.h"
+#include "api/exit.h"
 #include "api/internal/process_state.h"
 #include "api/manager.h"
 #include "api/process.h"
@@ -174,6 +175,12 @@ TEST_P(PosixExitRulesTest, StopKillsAChildThatIgnoresSigterm) {
   ASSERT_OK(p.Stop(absl::Milliseconds(1)));
   EXPECT_FALSE(p.IsAlive());
   EXPECT_EQ(p.exitcode(), -9);
+}
+
+// In the main process (no parent) mproc::Exit is std::exit: the exit code is
+// `code` and the main process's exit-time rules run through std::atexit.
+TEST(PosixExitTest, ExitInTheMainProcessExitsWithTheCode) {
+  EXPECT_EXIT(Exit(9), ::testing::ExitedWithCode(9), "");
 }
 
 INSTANTIATE_TEST_SUITE_P(StartMethods, PosixExitRulesTest,

@@ -37,6 +37,48 @@ absl::StatusOr<std::optional<ExitStatus>> PollChild(ProcessRecord& record,
   return result;
 }
 
+namespace {
+
+// Terminates (or kills) each record's child that has not ended.
+absl::Status SignalAll(
+    const std::vector<std::shared_ptr<ProcessRecord>>& records, bool kill) {
+  absl::Status first;
+  for (const std::shared_ptr<ProcessRecord>& record : records) {
+    std::shared_ptr<Child> child;
+    {
+      absl::MutexLock lock(&record->mu);
+      if (record->exit.has_value() || record->child == nullptr) continue;
+      child = record->child;
+    }
+    first.Update(kill ? child->Kill() : child->Terminate());
+  }
+  return first;
+}
+
+}  // namespace
+
+absl::Status StopChildren(
+    const std::vector<std::shared_ptr<ProcessRecord>>& records,
+    absl::Duration grace) {
+  absl::Status first = SignalAll(records, /*kill=*/false);
+  const absl::Time deadline = grace == absl::InfiniteDuration()
+                                  ? absl::InfiniteFuture()
+                                  : absl::Now() + grace;
+  bool running = false;
+  for (const std::shared_ptr<ProcessRecord>& record : records) {
+    absl::StatusOr<std::optional<ExitStatus>> exit =
+        PollChild(*record, deadline);
+    first.Update(exit.status());
+    if (exit.ok() && !exit->has_value()) running = true;
+  }
+  if (!running) return first;
+  first.Update(SignalAll(records, /*kill=*/true));
+  for (const std::shared_ptr<ProcessRecord>& record : records) {
+    first.Update(PollChild(*record, absl::InfiniteFuture()).status());
+  }
+  return first;
+}
+
 }  // namespace internal
 
 namespace {
@@ -149,6 +191,22 @@ absl::Status Process::Terminate() {
 
 absl::Status Process::Kill() {
   return SignalChild(record_.get(), "kill", /*kill=*/true);
+}
+
+absl::Status Process::Stop(absl::Duration grace) {
+  if (absl::Status s = CheckParentCall(record_.get(), "stop"); !s.ok()) {
+    return s;
+  }
+  if (grace < absl::ZeroDuration()) {
+    return internal::NegativeGraceError();
+  }
+  absl::Status stopped = internal::StopChildren({record_}, grace);
+  {
+    absl::MutexLock lock(&record_->mu);
+    if (!record_->exit.has_value()) return stopped;
+  }
+  internal::CurrentState().RemoveChild(record_.get());
+  return stopped;
 }
 
 absl::Status Process::Close() {

@@ -90,6 +90,17 @@ class Process {
   // Ends the child as by SIGKILL (exitcode -9 once joined). As Terminate.
   [[nodiscard]] absl::Status Kill();
 
+  // Stops the child and reaps it (reproc's stop): Terminate, wait up to
+  // `grace` for it to end, then Kill and wait until it has ended. Afterwards
+  // IsAlive() is false and exitcode() set (-15 when the terminate ended it,
+  // -9 when the kill did). OK and no effect on a child that has already
+  // ended. The exit-time rules stop daemon children this way. On a backend
+  // without `Capabilities::preemptive_termination` (thread), a child that
+  // never reaches a cancellation point cannot be ended, and Stop waits for
+  // it. Errors as Join's (`kInvalidArgument` for a negative `grace`), and the
+  // backend's error when the OS refuses to signal or wait.
+  [[nodiscard]] absl::Status Stop(absl::Duration grace);
+
   // Releases the child's OS resources; afterwards every call but ToString,
   // name and daemon returns `kFailedPrecondition` "process object is closed".
   // Errors: `kFailedPrecondition` while the child runs.

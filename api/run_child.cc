@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "api/backend.h"
+#include "api/exit.h"
 #include "api/internal/process_state.h"
 
 namespace mproc {
@@ -42,14 +43,8 @@ ExitStatus RunChild(const LaunchRequest& request, const ChildRuntime& runtime) {
       ReportTargetFailure(request.child.name, result.status().ToString());
       code = 1;
     }
-    if (code == 0) {
-      // The parent must see every write once Join returns; a write that
-      // failed on the server fails the child, as a failed call would.
-      if (absl::Status synced = state->SyncConnections(); !synced.ok()) {
-        ReportTargetFailure(request.child.name, synced.ToString());
-        code = 1;
-      }
-    }
+  } catch (const ProcessExit& exit) {
+    code = exit.code;  // mproc::Exit(code)
   } catch (const ProcessCancelled&) {
     // The flag below decides the exit.
   } catch (const std::exception& e) {
@@ -65,7 +60,15 @@ ExitStatus RunChild(const LaunchRequest& request, const ChildRuntime& runtime) {
   const int signal =
       runtime.cancellation != nullptr ? runtime.cancellation->signal() : 0;
   state->BeginExit();
-  state->RunExitRules(/*cancelled=*/signal != 0);
+  // The exit code is the target's, except that a success whose pipelined
+  // Manager writes were lost (the parent would not see them once Join
+  // returns) is a failure, reported once. A connection the target already
+  // saw fail changes nothing: the target handled that error.
+  const absl::Status lost = state->RunExitRules(/*cancelled=*/signal != 0);
+  if (!lost.ok() && signal == 0) {
+    ReportTargetFailure(request.child.name, lost.ToString());
+    if (code == 0) code = 1;
+  }
   std::fflush(stdout);
   std::fflush(stderr);
 

@@ -11,6 +11,7 @@
 #include "api/cancellation.h"
 #include "api/context.h"
 #include "api/current_process.h"
+#include "api/exit.h"
 #include "api/target.h"
 
 namespace mproc::workloads {
@@ -255,6 +256,56 @@ void PrintLines(int64_t count, std::string text) {
   }
 }
 MPROC_REGISTER_TARGET(PrintLines);
+
+namespace {
+
+// Appends to `ready`, then returns once `go` holds an item.
+absl::Status SignalReadyAndWaitForGo(ListProxy<int64_t> ready,
+                                     ListProxy<int64_t> go) {
+  if (absl::Status s = ready.Append(1); !s.ok()) return s;
+  while (true) {
+    absl::StatusOr<int64_t> size = go.Size();  // also sends the append
+    if (!size.ok()) return size.status();
+    if (*size > 0) return absl::OkStatus();
+    Sleep(absl::Milliseconds(1));
+  }
+}
+
+}  // namespace
+
+absl::Status HandleLostManager(ListProxy<int64_t> data,
+                               ListProxy<int64_t> ready,
+                               ListProxy<int64_t> go) {
+  if (absl::Status s = data.Append(1); !s.ok()) return s;
+  if (absl::Status s = data.Size().status(); !s.ok()) return s;
+  if (absl::Status s = SignalReadyAndWaitForGo(ready, go); !s.ok()) return s;
+  if (data.Size().ok()) {
+    return absl::InternalError("the Manager answered after its shutdown");
+  }
+  return absl::OkStatus();  // handled: the Manager is gone, and we know it
+}
+MPROC_REGISTER_TARGET(HandleLostManager);
+
+absl::Status LosePipelinedWrite(ListProxy<int64_t> data,
+                                ListProxy<int64_t> ready,
+                                ListProxy<int64_t> go) {
+  if (absl::Status s = data.Size().status(); !s.ok()) return s;
+  if (absl::Status s = data.Append(1); !s.ok()) return s;
+  return SignalReadyAndWaitForGo(ready, go);
+}
+MPROC_REGISTER_TARGET(LosePipelinedWrite);
+
+void ExitEarly(int64_t code) {
+  PrintLine("before exit");
+  Exit(static_cast<int>(code));
+  PrintLine("after exit");
+}
+MPROC_REGISTER_TARGET(ExitEarly);
+
+void AppendThenExit(int64_t value, int64_t code, ListProxy<int64_t> out) {
+  if (out.Append(value).ok()) Exit(static_cast<int>(code));
+}
+MPROC_REGISTER_TARGET(AppendThenExit);
 
 void SetGlobalCounter(int64_t value) { global_counter.store(value); }
 MPROC_REGISTER_TARGET(SetGlobalCounter);

@@ -118,6 +118,31 @@ int ExitWithDaemonFlag();
 // Prints `count` lines `<name> <i> <text>`, one PrintLine each.
 void PrintLines(int64_t count, std::string text);
 
+// Item 11 of the exit rules: appends 1 to `data` and reads its size (so the
+// write is acknowledged), appends to `ready`, waits until `go` holds an item
+// (the parent has shut `data`'s Manager down meanwhile), then calls
+// data.Size() and, as a target that handles the error, returns OK. Returns an
+// error only when that call succeeded.
+[[nodiscard]] absl::Status HandleLostManager(ListProxy<int64_t> data,
+                                             ListProxy<int64_t> ready,
+                                             ListProxy<int64_t> go);
+
+// Reads `data`'s size, then appends 1 to it (pipelined, not yet
+// acknowledged), appends to `ready`, waits until `go` holds an item (the
+// parent has shut `data`'s Manager down meanwhile) and returns OK: the write
+// is lost, so the child must exit 1.
+[[nodiscard]] absl::Status LosePipelinedWrite(ListProxy<int64_t> data,
+                                              ListProxy<int64_t> ready,
+                                              ListProxy<int64_t> go);
+
+// Prints `before exit`, calls mproc::Exit(code), then (never) prints
+// `after exit`.
+void ExitEarly(int64_t code);
+
+// Appends `value` to `out` (pipelined), then calls mproc::Exit(code): the
+// exit-time rules still sync the write.
+void AppendThenExit(int64_t value, int64_t code, ListProxy<int64_t> out);
+
 // Sets the process-global counter to `value` (for memory-isolation tests)
 // and returns 0.
 void SetGlobalCounter(int64_t value);

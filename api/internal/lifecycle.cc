@@ -119,6 +119,11 @@ absl::Status NegativeTimeoutError(absl::string_view what) {
       " timeout is negative; pass a duration >= 0 (0 polls), or none to "
       "wait without limit"));
 }
+absl::Status NegativeGraceError() {
+  return absl::InvalidArgumentError(
+      "stop grace is negative; pass a duration >= 0 (0 kills at once after "
+      "the terminate)");
+}
 absl::Status EmptyTargetError() {
   return absl::InvalidArgumentError(
       "process has no target; build one with mproc::Target(&function, "

@@ -44,6 +44,7 @@ std::string DefaultName(const std::vector<int>& identity,
 [[nodiscard]] absl::Status ClosedError();
 [[nodiscard]] absl::Status MovedFromError();
 [[nodiscard]] absl::Status NegativeTimeoutError(absl::string_view what);
+[[nodiscard]] absl::Status NegativeGraceError();  // Process::Stop
 [[nodiscard]] absl::Status EmptyTargetError();
 [[nodiscard]] absl::Status ClosureNotAllowedError(
     absl::string_view context_name);

@@ -254,6 +254,11 @@ void ManagerConnection::Close() {
   is_broken_.store(true, std::memory_order_release);
 }
 
+bool ManagerConnection::HasUnacknowledgedWrites() {
+  absl::MutexLock lock(&mu_);
+  return unacknowledged_ && broken_.ok();
+}
+
 absl::Status PostAppend(const ManagerEndpoint& endpoint, uint64_t id,
                         absl::string_view item) {
   ByteWriter fields;

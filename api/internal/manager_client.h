@@ -76,6 +76,10 @@ class ManagerConnection {
   // True once the connection has failed or been closed: the process's next
   // proxy call opens a new one instead.
   bool IsBroken() const;
+  // True when writes were posted since the last reply and the connection is
+  // not known to be broken: a Sync now tells whether they were applied or
+  // lost. False once a call has failed (the caller was told then).
+  bool HasUnacknowledgedWrites();
 
  private:
   ManagerConnection(std::string address, std::unique_ptr<Channel> channel);

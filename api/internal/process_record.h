@@ -60,6 +60,14 @@ struct ProcessRecord {
 [[nodiscard]] absl::StatusOr<std::optional<ExitStatus>> PollChild(
     ProcessRecord& record, absl::Time deadline);
 
+// Stops started children together (Process::Stop for several): terminates
+// every one still running, waits for them with one deadline `grace` from
+// now, kills those still running, and waits until all have ended. Returns the
+// first error the backend reported (the others are still attempted).
+[[nodiscard]] absl::Status StopChildren(
+    const std::vector<std::shared_ptr<ProcessRecord>>& records,
+    absl::Duration grace);
+
 }  // namespace mproc::internal
 
 #endif  // MPROC_API_INTERNAL_PROCESS_RECORD_H_

@@ -20,6 +20,9 @@ thread_local ProcessState* current_thread_state = nullptr;
 // inherit a held lock.
 std::atomic<ProcessState*> process_wide_state{nullptr};
 
+std::atomic<int64_t> exit_grace_nanos{
+    absl::ToInt64Nanoseconds(kDefaultExitGrace)};
+
 int64_t MainPid() {
   std::vector<Backend*> backends = RegisteredBackends();
   return backends.empty() ? 0 : backends.front()->HostPid();
@@ -135,8 +138,23 @@ absl::Status ProcessState::SyncConnections() {
   return first;
 }
 
-void ProcessState::RunExitRules(bool cancelled) {
-  ReportFailure("syncing Manager writes at exit", SyncConnections());
+absl::Status ProcessState::SyncUnacknowledgedWrites() {
+  std::vector<std::shared_ptr<ManagerConnection>> connections;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [address, connection] : connections_) {
+      connections.push_back(connection);
+    }
+  }
+  absl::Status lost;
+  for (const auto& connection : connections) {
+    if (connection->HasUnacknowledgedWrites()) lost.Update(connection->Sync());
+  }
+  return lost;
+}
+
+absl::Status ProcessState::RunExitRules(bool cancelled) {
+  absl::Status lost = SyncUnacknowledgedWrites();
 
   std::vector<std::shared_ptr<ExitShutdown>> managers;
   {
@@ -147,35 +165,36 @@ void ProcessState::RunExitRules(bool cancelled) {
     (*it)->ShutdownAtExit();
   }
 
-  std::vector<std::shared_ptr<ProcessRecord>> children = ReapChildren();
-  for (const std::shared_ptr<ProcessRecord>& child : children) {
-    std::shared_ptr<Child> handle;
+  std::vector<std::shared_ptr<ProcessRecord>> stopped, joined;
+  for (std::shared_ptr<ProcessRecord>& child : ReapChildren()) {
+    bool daemon;
     {
       absl::MutexLock lock(&child->mu);
-      if (!child->daemon && !cancelled) continue;
-      handle = child->child;
+      daemon = child->daemon;
     }
-    if (handle != nullptr) {
-      ReportFailure("terminating a child at exit", handle->Terminate());
-    }
+    (daemon || cancelled ? stopped : joined).push_back(std::move(child));
   }
-  for (const std::shared_ptr<ProcessRecord>& child : children) {
-    absl::StatusOr<std::optional<ExitStatus>> exit =
-        PollChild(*child, absl::InfiniteFuture());
-    ReportFailure("joining a child at exit", exit.status());
-    RemoveChild(child.get());
+  ReportFailure("stopping a child at exit", StopChildren(stopped, ExitGrace()));
+  for (const std::shared_ptr<ProcessRecord>& child : joined) {
+    ReportFailure("joining a child at exit",
+                  PollChild(*child, absl::InfiniteFuture()).status());
+  }
+  for (const auto* children : {&stopped, &joined}) {
+    for (const std::shared_ptr<ProcessRecord>& child : *children) {
+      RemoveChild(child.get());
+    }
   }
 
+  // Writes posted meanwhile (by other threads) are synced as well.
+  lost.Update(SyncUnacknowledgedWrites());
   absl::flat_hash_map<std::string, std::shared_ptr<ManagerConnection>>
       connections;
   {
     absl::MutexLock lock(&mu_);
     connections.swap(connections_);
   }
-  for (auto& [address, connection] : connections) {
-    ReportFailure("syncing Manager writes at exit", connection->Sync());
-    connection->Close();
-  }
+  for (auto& [address, connection] : connections) connection->Close();
+  return lost;
 }
 
 ProcessState& CurrentState() {
@@ -202,10 +221,22 @@ void InstallState(ProcessState* state, bool owns_process) {
   }
 }
 
+absl::Duration ExitGrace() {
+  return absl::Nanoseconds(exit_grace_nanos.load(std::memory_order_relaxed));
+}
+
+void SetExitGrace(absl::Duration grace) {
+  exit_grace_nanos.store(absl::ToInt64Nanoseconds(grace),
+                         std::memory_order_relaxed);
+}
+
 void EnsureExitRulesAtExit() {
   static std::once_flag once;
   std::call_once(once, [] {
-    std::atexit([] { CurrentState().RunExitRules(/*cancelled=*/false); });
+    std::atexit([] {
+      ReportFailure("syncing Manager writes at exit",
+                    CurrentState().RunExitRules(/*cancelled=*/false));
+    });
   });
 }
 

@@ -19,6 +19,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "api/backend.h"
 #include "api/current_process.h"
 
@@ -88,11 +89,20 @@ class ProcessState {
   // reports the first failure.
   [[nodiscard]] absl::Status SyncConnections();
 
-  // The exit-time rules: sync connections, shut down Managers, terminate
-  // then join daemon children, join the others. When `cancelled`, every
-  // child is terminated first (a cancelled thread child cannot leave
-  // children behind). Prints what fails on stderr.
-  void RunExitRules(bool cancelled);
+  // The exit-time rules: sync pipelined Manager writes, shut down the
+  // Managers this process started, stop daemon children (Terminate, one
+  // shared wait of ExitGrace(), Kill those still running, reap), join the
+  // others. When `cancelled`, every child is stopped so (a cancelled thread
+  // child cannot leave children behind). Prints on stderr what fails in
+  // those steps.
+  //
+  // Returns the exit-code rule's input (docs/design.md §4): an error when
+  // writes the process had posted and not yet seen acknowledged were lost
+  // (their connection failed at the final sync); the caller reports it once
+  // and a child turns exit code 0 into 1. A connection already known broken
+  // is not synced again: the call that broke it returned the error to the
+  // target, which decided what it means.
+  [[nodiscard]] absl::Status RunExitRules(bool cancelled);
 
  private:
   ProcessInfo info_;
@@ -102,6 +112,9 @@ class ProcessState {
   std::shared_ptr<CancellationFlag> cancellation_;
   std::atomic<bool> exiting_{false};
   std::shared_ptr<Listener> listener_;
+
+  // Syncs the connections that hold unacknowledged writes; the first loss.
+  absl::Status SyncUnacknowledgedWrites();
 
   absl::Mutex mu_;
   int next_child_number_ ABSL_GUARDED_BY(mu_) = 1;
@@ -120,6 +133,14 @@ ProcessState& CurrentState();
 // the previous state is abandoned, never destroyed). Pass nullptr with
 // `owns_process` false to leave a thread child.
 void InstallState(ProcessState* state, bool owns_process);
+
+// How long the exit-time rules wait for terminated daemon children before
+// they kill them (docs/design.md §4): kDefaultExitGrace unless changed.
+inline constexpr absl::Duration kDefaultExitGrace = absl::Seconds(10);
+absl::Duration ExitGrace();
+// Sets ExitGrace() for this process (and children forked later). For tests;
+// `grace` >= 0.
+void SetExitGrace(absl::Duration grace);
 
 // Registers the main process's exit-time rules with std::atexit, once.
 void EnsureExitRulesAtExit();

@@ -2,10 +2,12 @@
 #include "backends/posix/child_side.h"
 
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <system_error>
 #include <thread>
@@ -50,6 +52,33 @@ void WatchParent(Fd parent, pid_t parent_pid) {
 }
 
 }  // namespace
+
+pid_t ForkWithSignalsBlocked() {
+  sigset_t all, old;
+  sigfillset(&all);
+  (void)pthread_sigmask(SIG_SETMASK, &all, &old);
+  const pid_t pid = fork();
+  if (pid != 0) {
+    const int saved = errno;
+    (void)pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    errno = saved;
+  }
+  return pid;
+}
+
+void ResetSignalState() {
+  struct sigaction default_action {};
+  default_action.sa_handler = SIG_DFL;
+  sigemptyset(&default_action.sa_mask);
+  for (int signal = 1; signal < NSIG; ++signal) {
+    if (signal == SIGKILL || signal == SIGSTOP) continue;
+    // Fails (EINVAL) for the C library's own real-time signals: harmless.
+    (void)sigaction(signal, &default_action, nullptr);
+  }
+  sigset_t none;
+  sigemptyset(&none);
+  (void)sigprocmask(SIG_SETMASK, &none, nullptr);
+}
 
 bool OnMainThread() { return gettid() == getpid(); }
 

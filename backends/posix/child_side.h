@@ -17,6 +17,19 @@
 
 namespace mproc::posix {
 
+// fork() with every signal blocked in the calling thread across the call:
+// the parent gets its own mask back before this returns; the child (return
+// value 0) keeps every signal blocked until it calls ResetSignalState, so a
+// signal sent to it meanwhile waits, pending, instead of meeting the
+// parent's handlers or SIG_IGN. Returns -1 with errno set as fork does.
+pid_t ForkWithSignalsBlocked();
+
+// In a forked child, first thing: every signal's disposition back to SIG_DFL
+// and an empty signal mask, whatever the parent had (docs/design.md §4: a
+// parent that ignores or blocks SIGTERM must still be able to terminate its
+// children). Async-signal-safe.
+void ResetSignalState();
+
 // True when the calling thread is its process's main thread.
 bool OnMainThread();
 

@@ -20,6 +20,12 @@ namespace mproc::posix {
 [[nodiscard]] absl::Status ErrnoStatus(int error, absl::string_view call,
                                        absl::string_view what_to_do);
 
+// What to do when starting a child process (fork, posix_spawn and its
+// setup) fails with `error`, naming the real cause: EAGAIN -> the process
+// limit, ENOMEM -> memory, EMFILE/ENFILE -> descriptors, EBADF -> a
+// descriptor closed under mproc, ENOENT/EACCES/ENOEXEC -> the program file.
+absl::string_view ProcessStartAdvice(int error);
+
 // Retries `call()` while it fails with EINTR; returns its last result.
 template <typename Call>
 auto RetryOnEintr(Call call) {

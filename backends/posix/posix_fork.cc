@@ -19,6 +19,7 @@ namespace {
 [[noreturn]] void RunForkedChild(Backend* backend, const LaunchRequest& request,
                                  UnixListener* listener,
                                  bool started_by_main_thread) {
+  ResetSignalState();
   const int keep[] = {listener != nullptr ? listener->fd() : -1};
   // close() only, never shutdown(): the sockets are shared with the parent.
   CloseInheritedDescriptors(
@@ -45,11 +46,10 @@ absl::StatusOr<std::unique_ptr<Child>> LaunchFork(
   const bool started_by_main_thread = OnMainThread();
 
   std::fflush(nullptr);  // or the child would write the parent's buffers again
-  const pid_t pid = fork();
+  const pid_t pid = ForkWithSignalsBlocked();
   if (pid < 0) {
-    return ErrnoStatus(errno, "fork",
-                       "too many processes or too little memory: end some "
-                       "children, or raise the process limit (ulimit -u)");
+    const int error = errno;
+    return ErrnoStatus(error, "fork", ProcessStartAdvice(error));
   }
   if (pid == 0) {
     RunForkedChild(backend, request, *listener, started_by_main_thread);

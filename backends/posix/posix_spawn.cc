@@ -16,6 +16,7 @@
 #include "backends/posix/posix_errors.h"
 #include "backends/posix/posix_fd.h"
 #include "backends/posix/posix_launch.h"
+#include "backends/posix/self_program.h"
 #include "backends/posix/spawn_protocol.h"
 #include "backends/posix/unix_socket_transport.h"
 
@@ -74,7 +75,8 @@ class SpawnSetup {
   SpawnSetup& operator=(const SpawnSetup&) = delete;
 
   // The child gets `request_fd` as kRequestFd and `listener_fd` (or -1) as
-  // kListenerFd, stdio, and nothing else; its signal mask starts empty.
+  // kListenerFd, stdio, and nothing else; its signal mask starts empty and
+  // every signal's disposition default (SIG_IGN would survive the exec).
   int Prepare(int request_fd, int listener_fd) {
     if (init_error_ != 0) return init_error_;
     int error =
@@ -87,11 +89,14 @@ class SpawnSetup {
       error = posix_spawn_file_actions_addclosefrom_np(
           &actions_, (listener_fd >= 0 ? kListenerFd : kRequestFd) + 1);
     }
-    sigset_t empty;
+    sigset_t empty, all;
     sigemptyset(&empty);
+    sigfillset(&all);
     if (error == 0) error = posix_spawnattr_setsigmask(&attributes_, &empty);
+    if (error == 0) error = posix_spawnattr_setsigdefault(&attributes_, &all);
     if (error == 0) {
-      error = posix_spawnattr_setflags(&attributes_, POSIX_SPAWN_SETSIGMASK);
+      error = posix_spawnattr_setflags(
+          &attributes_, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
     }
     return error;
   }
@@ -117,6 +122,8 @@ absl::StatusOr<std::unique_ptr<Child>> LaunchSpawn(
   UnixListener* const listener = *prepared;
   absl::StatusOr<std::string> encoded = EncodeLaunchRequest(request);
   if (!encoded.ok()) return encoded.status();
+  absl::StatusOr<std::string> program = ProgramToReexecute();
+  if (!program.ok()) return program.status();
   ByteWriter body;
   body.PutBool(OnMainThread());
   body.PutBytes(*encoded);
@@ -152,17 +159,17 @@ absl::StatusOr<std::unique_ptr<Child>> LaunchSpawn(
 
   SpawnSetup setup;
   if (const int error = setup.Prepare(*request_fd, listener_fd); error != 0) {
-    return ErrnoStatus(error, "posix_spawn_file_actions", "out of memory");
+    return ErrnoStatus(error, "posix_spawn_file_actions",
+                       ProcessStartAdvice(error));
   }
   std::string flag = absl::StrCat(kChildFlag, kRequestFd);
   char* argv[] = {program_invocation_name, flag.data(), nullptr};
   pid_t pid = 0;
-  const int spawned = posix_spawn(&pid, "/proc/self/exe", setup.actions(),
+  const int spawned = posix_spawn(&pid, program->c_str(), setup.actions(),
                                   setup.attributes(), argv, environ);
   if (spawned != 0) {
-    return ErrnoStatus(spawned, "posix_spawn(/proc/self/exe)",
-                       "too many processes or too little memory: end some "
-                       "children, or raise the process limit (ulimit -u)");
+    return ErrnoStatus(spawned, absl::StrCat("posix_spawn(", *program, ")"),
+                       ProcessStartAdvice(spawned));
   }
   theirs.Reset();
   request_holder.Reset();

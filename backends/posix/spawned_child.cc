@@ -1,4 +1,6 @@
 // POSIX only: the "spawn" start method, child side (read request, run, exit).
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -20,12 +22,43 @@
 namespace mproc::posix {
 namespace {
 
+// Ends this process with exit code 1 and one line on stderr; nothing ran.
 [[noreturn]] void FailLaunch(const absl::Status& why) {
   const std::string line = absl::StrCat(
-      "mproc: this spawned child cannot start: ", why.ToString(),
-      "; parent and child must be the same build of the program\n");
+      "mproc: this spawned child cannot start: ", why.ToString(), "\n");
   (void)write(STDERR_FILENO, line.data(), line.size());
   _exit(1);
+}
+
+constexpr absl::string_view kNotByHand =
+    "the flag is for children that mproc's posix:spawn starts; do not pass "
+    "it by hand";
+
+// OK when descriptor `fd` is a socket whose other end this process's parent
+// made (the socketpair of LaunchSpawn).
+absl::Status CheckRequestSocket(int fd) {
+  struct stat info;
+  if (fstat(fd, &info) != 0) {
+    return ErrnoStatus(errno, absl::StrCat("fstat(descriptor ", fd, ")"),
+                       kNotByHand);
+  }
+  if (!S_ISSOCK(info.st_mode)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("descriptor ", fd, " of ", kChildFlag, fd,
+                     " is not a socket; ", kNotByHand));
+  }
+  ucred peer{};
+  socklen_t size = sizeof(peer);
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &size) != 0) {
+    return ErrnoStatus(errno, "getsockopt(SO_PEERCRED)", kNotByHand);
+  }
+  if (peer.pid != getppid()) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "the launch request on descriptor ", fd, " comes from process ",
+        peer.pid, ", not from this process's parent ", getppid(),
+        " (or the parent has died); ", kNotByHand));
+  }
+  return absl::OkStatus();
 }
 
 // Reads exactly `out.size()` bytes from `fd`.
@@ -87,9 +120,16 @@ void RunSpawnedChildIfRequested(Backend* backend, int argc, char** argv) {
     FailLaunch(absl::InvalidArgumentError(
         absl::StrCat("bad command line flag ", argv[1])));
   }
+  if (absl::Status s = CheckRequestSocket(fd); !s.ok()) FailLaunch(s);
   absl::StatusOr<SpawnMessage> message = ReadMessage(fd);
   CloseDescriptor(fd);
-  if (!message.ok()) FailLaunch(message.status());
+  if (!message.ok()) {
+    FailLaunch(absl::Status(
+        message.status().code(),
+        absl::StrCat(message.status().message(),
+                     "; parent and child must be the same build of the "
+                     "program")));
+  }
   const ChildIdentity& child = message->request.child;
   if (child.kill_on_parent_death) {
     EndWithParent(static_cast<pid_t>(child.parent_pid),

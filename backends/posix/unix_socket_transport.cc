@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -23,24 +24,33 @@
 
 namespace mproc::posix {
 
+constexpr char kSocketFile[] = "manager.sock";
+
+// Owns the directory through descriptors: its parent's (`base`) and its own,
+// so removal never follows a path that may have changed since.
 class SocketDirectory {
  public:
-  SocketDirectory(std::string directory, std::string socket_path)
-      : directory_(std::move(directory)),
+  SocketDirectory(Fd base, std::string name, Fd directory,
+                  std::string socket_path)
+      : base_(std::move(base)),
+        name_(std::move(name)),
+        directory_(std::move(directory)),
         socket_path_(std::move(socket_path)),
         creator_(getpid()) {}
   SocketDirectory(const SocketDirectory&) = delete;
   SocketDirectory& operator=(const SocketDirectory&) = delete;
   ~SocketDirectory() {
     if (getpid() != creator_) return;
-    (void)unlink(socket_path_.c_str());  // absent when bind failed
-    (void)rmdir(directory_.c_str());
+    (void)unlinkat(directory_.get(), kSocketFile, 0);  // absent if bind failed
+    (void)unlinkat(base_.get(), name_.c_str(), AT_REMOVEDIR);
   }
 
   const std::string& socket_path() const { return socket_path_; }
 
  private:
-  const std::string directory_;
+  const Fd base_;
+  const std::string name_;
+  const Fd directory_;
   const std::string socket_path_;
   const pid_t creator_;
 };
@@ -48,7 +58,6 @@ class SocketDirectory {
 namespace {
 
 constexpr absl::string_view kAddressPrefix = "unix:";
-constexpr absl::string_view kSocketName = "/manager.sock";
 
 // Fills `out` with `path`; false when it does not fit.
 bool MakeAddress(absl::string_view path, sockaddr_un& out) {
@@ -98,61 +107,148 @@ bool RefusesConnections(const std::string& path) {
   return connected != 0 && errno == ECONNREFUSED;
 }
 
-// Removes this user's socket directories under `base` whose creator died
-// before it could remove them (a SIGKILLed Manager owner): the socket file is
-// there, older than kStaleAfterSeconds, and refuses connections. rmdir only
-// removes an empty directory, so nothing else is ever deleted.
-void RemoveStaleSocketDirectories(const std::string& base) {
-  DIR* listing = opendir(base.c_str());
-  if (listing == nullptr) return;
+// Removes this user's socket directories in `base` (open as `base_fd`)
+// whose creator died before it could remove them (a SIGKILLed Manager
+// owner): the socket file is there, older than kStaleAfterSeconds, and
+// refuses connections. Works through descriptors; removing a directory only
+// removes an empty one, so nothing else is ever deleted.
+void RemoveStaleSocketDirectories(int base_fd, const std::string& base) {
+  const int listing_fd =
+      openat(base_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (listing_fd < 0) return;
+  DIR* listing = fdopendir(listing_fd);
+  if (listing == nullptr) {
+    CloseDescriptor(listing_fd);
+    return;
+  }
   const auto close_listing = gsl::finally([listing] { closedir(listing); });
   const std::time_t now = std::time(nullptr);
   while (const dirent* entry = readdir(listing)) {
     if (!absl::StartsWith(entry->d_name, "mproc-")) continue;
-    const std::string directory = absl::StrCat(base, "/", entry->d_name);
-    const std::string socket_path = absl::StrCat(directory, kSocketName);
     struct stat info;
-    if (lstat(directory.c_str(), &info) != 0 || !S_ISDIR(info.st_mode) ||
-        info.st_uid != geteuid()) {
+    if (fstatat(base_fd, entry->d_name, &info, AT_SYMLINK_NOFOLLOW) != 0 ||
+        !S_ISDIR(info.st_mode) || info.st_uid != geteuid()) {
       continue;
     }
-    if (lstat(socket_path.c_str(), &info) != 0 || !S_ISSOCK(info.st_mode) ||
-        now - info.st_mtime < kStaleAfterSeconds ||
-        !RefusesConnections(socket_path)) {
+    const int opened = openat(base_fd, entry->d_name,
+                              O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (opened < 0) continue;
+    const Fd directory(opened);
+    if (fstatat(directory.get(), kSocketFile, &info, AT_SYMLINK_NOFOLLOW) !=
+            0 ||
+        !S_ISSOCK(info.st_mode) || now - info.st_mtime < kStaleAfterSeconds ||
+        !RefusesConnections(
+            absl::StrCat(base, "/", entry->d_name, "/", kSocketFile))) {
       continue;
     }
-    (void)unlink(socket_path.c_str());
-    (void)rmdir(directory.c_str());
+    (void)unlinkat(directory.get(), kSocketFile, 0);
+    (void)unlinkat(base_fd, entry->d_name, AT_REMOVEDIR);
   }
 }
 
+// OK when `base` (described by `info`) is a directory no other user can
+// tamper with: owned by us or root, and sticky if world-writable.
+absl::Status CheckBaseIsSafe(const std::string& base, const struct stat& info,
+                             bool from_tmpdir) {
+  const std::string what = from_tmpdir
+                               ? absl::StrCat("$TMPDIR (", base, ")")
+                               : absl::StrCat(base, " (no $TMPDIR set)");
+  if (!S_ISDIR(info.st_mode)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        what, " is not a directory; set TMPDIR to a directory of yours"));
+  }
+  if (info.st_uid != geteuid() && info.st_uid != 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        what, " belongs to uid ", info.st_uid, ", neither this user (uid ",
+        geteuid(),
+        ") nor root, who could replace the Manager's socket directory; set "
+        "TMPDIR to a directory of yours (mkdir -m 700 ~/tmp)"));
+  }
+  if ((info.st_mode & S_IWOTH) != 0 && (info.st_mode & S_ISVTX) == 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        what,
+        " is world-writable without the sticky bit, so any user could remove "
+        "or replace the Manager's socket directory; set the sticky bit "
+        "(chmod +t, as /tmp has) or set TMPDIR to a private directory"));
+  }
+  return absl::OkStatus();
+}
+
+// A fresh name "mproc-XXXXXX" (random letters and digits).
+std::string RandomDirectoryName() {
+  static constexpr char kChars[] =
+      "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+  unsigned char bytes[6] = {};
+  if (getrandom(bytes, sizeof(bytes), GRND_NONBLOCK) !=
+      static_cast<ssize_t>(sizeof(bytes))) {
+    // No entropy yet: still unique enough, as mkdirat refuses a taken name.
+    const uint64_t mixed =
+        static_cast<uint64_t>(getpid()) * 0x9e3779b97f4a7c15u ^
+        static_cast<uint64_t>(std::time(nullptr));
+    for (size_t i = 0; i < sizeof(bytes); ++i) bytes[i] ^= mixed >> (8 * i);
+  }
+  std::string name = "mproc-";
+  for (unsigned char byte : bytes) name += kChars[byte % (sizeof(kChars) - 1)];
+  return name;
+}
+
 absl::StatusOr<std::shared_ptr<SocketDirectory>> MakeSocketDirectory() {
-  std::vector<std::string> bases;
+  std::string base = "/tmp";
+  bool from_tmpdir = false;
   if (const char* tmpdir = std::getenv("TMPDIR");
       tmpdir != nullptr && tmpdir[0] == '/') {
-    bases.emplace_back(tmpdir);
-  }
-  bases.emplace_back("/tmp");
-  absl::Status last = absl::InvalidArgumentError(
-      "$TMPDIR and /tmp are too long for a Unix socket path; set TMPDIR to a "
-      "short directory");
-  for (std::string& base : bases) {
+    base = tmpdir;
+    from_tmpdir = true;
     while (base.size() > 1 && base.back() == '/') base.pop_back();
-    std::string pattern = absl::StrCat(base, "/mproc-XXXXXX");
-    if (pattern.size() + kSocketName.size() >= sizeof(sockaddr_un::sun_path)) {
-      continue;
+    // "<base>/mproc-XXXXXX/manager.sock" must fit a socket address (with
+    // its NUL): else /tmp.
+    if (base.size() + std::strlen("/mproc-XXXXXX/") +
+            std::strlen(kSocketFile) >=
+        sizeof(sockaddr_un::sun_path)) {
+      base = "/tmp";
+      from_tmpdir = false;
     }
-    RemoveStaleSocketDirectories(base);
-    if (mkdtemp(pattern.data()) == nullptr) {  // creates it with mode 0700
-      last = ErrnoStatus(errno, absl::StrCat("mkdtemp(", pattern, ")"),
+  }
+  const int opened = open(base.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (opened < 0) {
+    return ErrnoStatus(errno, absl::StrCat("open(", base, ")"),
+                       "set TMPDIR to an existing directory of yours");
+  }
+  Fd base_fd(opened);
+  struct stat info;
+  if (fstat(base_fd.get(), &info) != 0) {
+    return ErrnoStatus(errno, absl::StrCat("fstat(", base, ")"), "");
+  }
+  if (absl::Status safe = CheckBaseIsSafe(base, info, from_tmpdir);
+      !safe.ok()) {
+    return safe;
+  }
+  RemoveStaleSocketDirectories(base_fd.get(), base);
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    std::string name = RandomDirectoryName();
+    if (mkdirat(base_fd.get(), name.c_str(), 0700) != 0) {
+      if (errno == EEXIST) continue;
+      return ErrnoStatus(errno, absl::StrCat("mkdir(", base, "/", name, ")"),
                          "make $TMPDIR (or /tmp) writable, or free space");
-      continue;
     }
-    std::string socket_path = absl::StrCat(pattern, kSocketName);
-    return std::make_shared<SocketDirectory>(std::move(pattern),
+    const int directory =
+        openat(base_fd.get(), name.c_str(),
+               O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (directory < 0) {
+      const int error = errno;
+      (void)unlinkat(base_fd.get(), name.c_str(), AT_REMOVEDIR);
+      return ErrnoStatus(error, absl::StrCat("open(", base, "/", name, ")"),
+                         "raise the descriptor limit (ulimit -n) or close "
+                         "descriptors");
+    }
+    std::string socket_path = absl::StrCat(base, "/", name, "/", kSocketFile);
+    return std::make_shared<SocketDirectory>(std::move(base_fd),
+                                             std::move(name), Fd(directory),
                                              std::move(socket_path));
   }
-  return last;
+  return absl::AlreadyExistsError(
+      absl::StrCat("no free directory name in ", base,
+                   " after 100 attempts; clean up ", base, "/mproc-*"));
 }
 
 // UnixChannel

@@ -3,11 +3,14 @@
 // -----------------------------------------------------------------------------
 //
 // POSIX only: the Manager transport over Unix-domain stream sockets. A
-// listener lives in a fresh private (0700) directory under $TMPDIR or /tmp;
-// its address is "unix:<socket path>". Both ends check that the peer runs as
-// the same user (SO_PEERCRED). A directory left behind by a creator that was
-// killed is removed by the next Listen of the same user (once its socket is a
-// minute old and refuses connections).
+// listener lives in a fresh private (0700) directory under $TMPDIR or /tmp
+// (refused when that base is unsafe: owned by another user than us or root,
+// or world-writable without the sticky bit); its address is
+// "unix:<socket path>". The directory is made and removed through
+// descriptors (mkdirat/unlinkat), never by path. Both ends check that the peer
+// runs as the same user (SO_PEERCRED). A directory left behind by a creator
+// that was killed is removed by the next Listen of the same user (once its
+// socket is a minute old and refuses connections).
 
 #ifndef MPROC_BACKENDS_POSIX_UNIX_SOCKET_TRANSPORT_H_
 #define MPROC_BACKENDS_POSIX_UNIX_SOCKET_TRANSPORT_H_
@@ -80,9 +83,10 @@ class UnixListener final : public Listener {
   std::atomic<bool> handed_over_{false};
 };
 
-// Creates a private directory and a listening socket in it. Errors: those of
-// mkdtemp, socket, bind and listen (EMFILE -> kResourceExhausted, ...); on
-// error nothing is left behind.
+// Creates a private directory and a listening socket in it. Errors:
+// `kFailedPrecondition` when $TMPDIR (or /tmp) is unsafe (see above); those
+// of open, mkdirat, socket, bind and listen (EMFILE -> kResourceExhausted,
+// ...). On error nothing is left behind.
 [[nodiscard]] absl::StatusOr<std::unique_ptr<Listener>> ListenUnix();
 
 // Rebuilds a listener from an inherited listening descriptor `fd` (in a

@@ -91,6 +91,20 @@ class ThreadChild final : public Child {
 
 }  // namespace
 
+absl::Status ThreadStartError(const std::system_error& error,
+                              absl::string_view name) {
+  // std::thread reports errno values (generic_category) on every platform.
+  const std::error_condition condition = error.code().default_error_condition();
+  const absl::StatusCode code =
+      condition.category() == std::generic_category()
+          ? absl::ErrnoToStatus(condition.value(), "").code()
+          : absl::StatusCode::kUnknown;
+  return absl::Status(
+      code, absl::StrCat("cannot start a thread for process '", name,
+                         "': ", error.what(),
+                         "; end some children, or raise the thread limit"));
+}
+
 int64_t UnreapedChildCount() { return unreaped_children.load(); }
 
 absl::StatusOr<std::unique_ptr<Child>> LaunchThreadChild(
@@ -110,9 +124,7 @@ absl::StatusOr<std::unique_ptr<Child>> LaunchThreadChild(
       if (state->detached) unreaped_children.fetch_sub(1);
     });
   } catch (const std::system_error& e) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "cannot start a thread for process '", request.child.name,
-        "': ", e.what(), "; end some children, or raise the thread limit"));
+    return ThreadStartError(e, request.child.name);
   }
   unreaped_children.fetch_add(1);
   return std::make_unique<ThreadChild>(pid, std::move(state),

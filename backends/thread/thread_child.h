@@ -10,18 +10,28 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <system_error>
 #include <thread>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "api/backend.h"
 
 namespace mproc::thread {
 
-// Launches `request` on a new thread with synthetic pid `pid`.
-// `kResourceExhausted` when the system refuses another thread.
+// Launches `request` on a new thread with synthetic pid `pid`. When the
+// system refuses another thread: ThreadStartError's status.
 [[nodiscard]] absl::StatusOr<std::unique_ptr<Child>> LaunchThreadChild(
     Backend* backend, const LaunchRequest& request, int64_t pid);
+
+// The status for std::thread's refusal `error` to start the thread of process
+// `name`: the code the one mapping gives its errno (EAGAIN, std::thread's
+// resource_unavailable_try_again -> kUnavailable, as on every backend), and a
+// message saying what to do.
+[[nodiscard]] absl::Status ThreadStartError(const std::system_error& error,
+                                            absl::string_view name);
 
 }  // namespace mproc::thread
 

@@ -13,11 +13,23 @@ if(NOT Microsoft.GSL_FOUND)
   message(FATAL_ERROR "Microsoft GSL not found: ${_mproc_install_hint} libmsgsl-dev)")
 endif()
 
-# HMAC-SHA256 for the Manager handshake (Backend::HmacSha256): libcrypto.
+# HMAC-SHA256 for the Manager handshake (Backend::HmacSha256): OpenSSL's
+# libcrypto, whose headers the backends compile against and which they load on
+# first use (dlopen of its soname), so a program that runs no Manager never
+# pays for loading it.
 find_package(OpenSSL QUIET COMPONENTS Crypto)
 if(NOT OpenSSL_FOUND)
   message(FATAL_ERROR "OpenSSL's libcrypto not found: ${_mproc_install_hint} libssl-dev)")
 endif()
+get_filename_component(_mproc_libcrypto_real "${OPENSSL_CRYPTO_LIBRARY}" REALPATH)
+get_filename_component(MPROC_LIBCRYPTO_SONAME "${_mproc_libcrypto_real}" NAME)
+
+# mproc_use_lazy_libcrypto(<target>): OpenSSL headers and the soname to load.
+function(mproc_use_lazy_libcrypto target)
+  target_include_directories(${target} PRIVATE ${OPENSSL_INCLUDE_DIR})
+  target_compile_definitions(${target} PRIVATE
+    MPROC_LIBCRYPTO_SONAME="${MPROC_LIBCRYPTO_SONAME}")
+endfunction()
 
 if(MPROC_BUILD_TESTS)
   find_package(GTest CONFIG QUIET)

@@ -33,7 +33,6 @@ include(CMakeFindDependencyMacro)
 find_dependency(Threads)
 find_dependency(absl CONFIG)
 find_dependency(Microsoft.GSL CONFIG)
-find_dependency(OpenSSL COMPONENTS Crypto)
 include("${CMAKE_CURRENT_LIST_DIR}/mprocTargets.cmake")
 ]=])
 configure_package_config_file("${PROJECT_BINARY_DIR}/mprocConfig.cmake.in"

@@ -8,6 +8,7 @@
 #include <system_error>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
@@ -36,21 +37,24 @@ GlobalLimits& Limits() {
   return *limits;
 }
 
-void StartDetachedThread(std::function<void()> body) {
-  std::thread(std::move(body)).detach();
+std::thread StartThread(std::function<void()> body) {
+  return std::thread(std::move(body));
 }
 
 // One live connection, as the accept loop and the watchdog see it.
 struct Connection {
   std::shared_ptr<Channel> channel;
+  std::thread thread;
   absl::Time handshake_deadline;
   bool in_handshake = true;
 };
 
-// Everything a connection thread touches, shared with those threads: a
-// detached thread that has just reported its end (and is still unlocking)
-// keeps it alive, so nothing it touches is ever freed under it.
-class ServerCore : public std::enable_shared_from_this<ServerCore> {
+// The server: the accept loop (Run), one thread per connection, and one
+// watchdog thread that cuts handshakes past their deadline and joins the
+// threads of finished connections. Every thread is joined before Run
+// returns (a library such as libcrypto frees its per-thread state only when
+// a thread exits).
+class ServerCore {
  public:
   ServerCore(Listener& listener, Backend& backend, absl::string_view authkey,
              ServerOptions options)
@@ -58,7 +62,7 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
         backend_(backend),
         authkey_(authkey),
         options_(std::move(options)) {
-    if (!options_.start_thread) options_.start_thread = &StartDetachedThread;
+    if (!options_.start_thread) options_.start_thread = &StartThread;
   }
 
   // The accept loop; returns once every connection has ended.
@@ -69,10 +73,14 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
   void Serve(uint64_t id, std::shared_ptr<Channel> channel);
   // Serves requests on an authenticated connection until it ends.
   void ServeRequests(Channel& channel, FrameReader& reader);
-  // Forgets connection `id` and releases its channel.
+  // Forgets connection `id`, releases its channel and hands its thread to
+  // the watchdog to join.
   void Finish(uint64_t id);
-  // Closes connections whose handshake is past its deadline, until stopping.
-  void WatchHandshakes();
+  // Until stopping: closes connections whose handshake is past its deadline,
+  // and joins the threads of finished connections.
+  void Watch();
+  // Joins the threads in finished_ (releasing mu_ meanwhile).
+  void JoinFinished() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Closes every connection and waits until their threads have finished.
   void StopAll();
   void Log(absl::string_view what) {
@@ -93,6 +101,7 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
   absl::Mutex mu_;
   absl::CondVar changed_;  // a connection was added, or stopping
   absl::flat_hash_map<uint64_t, Connection> live_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::thread> finished_ ABSL_GUARDED_BY(mu_);
   uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool refusing_ ABSL_GUARDED_BY(mu_) = false;  // logged this refusal streak
@@ -101,7 +110,7 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
 absl::Status ServerCore::Run() {
   std::thread watchdog;
   try {
-    watchdog = std::thread([this] { WatchHandshakes(); });
+    watchdog = std::thread([this] { Watch(); });
   } catch (const std::system_error& e) {
     return absl::ResourceExhaustedError(
         absl::StrCat("the Manager cannot start a thread: ", e.what(),
@@ -110,6 +119,8 @@ absl::Status ServerCore::Run() {
   const auto stop = gsl::finally([&] {
     StopAll();
     watchdog.join();
+    absl::MutexLock lock(&mu_);
+    JoinFinished();
   });
   absl::Duration backoff = kFirstBackoff;
   bool failing = false;
@@ -138,49 +149,47 @@ absl::Status ServerCore::Run() {
 
 void ServerCore::Admit(std::unique_ptr<Channel> accepted) {
   std::shared_ptr<Channel> channel = std::move(accepted);
-  uint64_t id = 0;
+  absl::Status refused;
   {
     absl::MutexLock lock(&mu_);
     if (std::cmp_greater_equal(live_.size(), options_.limits.max_connections)) {
-      const bool first = !std::exchange(refusing_, true);
-      if (first) {
+      if (!std::exchange(refusing_, true)) {  // once per streak
         Log(absl::StrCat("refusing clients: ", live_.size(),
                          " live connections, the limit"));
       }
+      refused = absl::ResourceExhaustedError(absl::StrCat(
+          "the Manager has too many connections (",
+          options_.limits.max_connections,
+          "); end processes that use its proxies, then try again"));
     } else {
       refusing_ = false;
-      id = next_id_++;
-      live_[id] =
-          Connection{.channel = channel,
-                     .handshake_deadline =
-                         absl::Now() + options_.limits.handshake_timeout};
-      changed_.Signal();
+      const uint64_t id = next_id_++;
+      Connection& connection = live_[id];
+      connection.channel = channel;
+      connection.handshake_deadline =
+          absl::Now() + options_.limits.handshake_timeout;
+      try {
+        // Under mu_: the thread's Finish cannot run before its handle is
+        // stored.
+        connection.thread =
+            options_.start_thread([this, id, channel]() mutable {
+              Serve(id, std::move(channel));  // released when Serve returns
+              Finish(id);
+            });
+        changed_.Signal();
+      } catch (const std::system_error& e) {
+        live_.erase(id);
+        Log(absl::StrCat("refused a client: cannot start a thread for it (",
+                         e.what(), ")"));
+        refused = absl::ResourceExhaustedError(absl::StrCat(
+            "the Manager cannot start a thread for this connection (", e.what(),
+            "); try again later"));
+      }
     }
   }
-  if (id == 0) {
-    SendRefusal(*channel,
-                absl::ResourceExhaustedError(absl::StrCat(
-                    "the Manager has too many connections (",
-                    options_.limits.max_connections,
-                    "); end processes that use its proxies, then try again")));
+  if (!refused.ok()) {
+    SendRefusal(*channel, refused);
     channel->Close();
-    return;
-  }
-  try {
-    options_.start_thread([core = shared_from_this(), id, channel]() mutable {
-      core->Serve(id, std::move(channel));
-      core->Finish(id);
-    });
-  } catch (const std::system_error& e) {
-    Log(absl::StrCat("refused a client: cannot start a thread for it (",
-                     e.what(), ")"));
-    SendRefusal(*channel,
-                absl::ResourceExhaustedError(absl::StrCat(
-                    "the Manager cannot start a thread for this connection (",
-                    e.what(), "); try again later")));
-    channel->Close();
-    channel.reset();
-    Finish(id);
   }
 }
 
@@ -260,12 +269,26 @@ void ServerCore::ServeRequests(Channel& channel, FrameReader& reader) {
 
 void ServerCore::Finish(uint64_t id) {
   absl::MutexLock lock(&mu_);
-  live_.erase(id);  // the last reference: the channel is released here
+  auto it = live_.find(id);
+  finished_.push_back(std::move(it->second.thread));
+  live_.erase(it);  // the last reference: the channel is released here
+  changed_.Signal();
 }
 
-void ServerCore::WatchHandshakes() {
+void ServerCore::JoinFinished() {
+  while (!finished_.empty()) {
+    std::vector<std::thread> done = std::move(finished_);
+    finished_.clear();
+    mu_.Unlock();
+    for (std::thread& thread : done) thread.join();  // each has returned
+    mu_.Lock();
+  }
+}
+
+void ServerCore::Watch() {
   absl::MutexLock lock(&mu_);
   while (!stopping_) {
+    JoinFinished();
     const absl::Time now = absl::Now();
     absl::Time next = absl::InfiniteFuture();
     for (auto& [id, connection] : live_) {
@@ -280,7 +303,9 @@ void ServerCore::WatchHandshakes() {
         next = std::min(next, connection.handshake_deadline);
       }
     }
-    changed_.WaitWithDeadline(&mu_, next);
+    if (finished_.empty() && !stopping_) {
+      changed_.WaitWithDeadline(&mu_, next);
+    }
   }
 }
 
@@ -301,8 +326,8 @@ void ServerCore::StopAll() {
 absl::Status ServeManager(Listener& listener, Backend& backend,
                           absl::string_view authkey,
                           const ServerOptions& options) {
-  auto core = std::make_shared<ServerCore>(listener, backend, authkey, options);
-  return core->Run();
+  ServerCore core(listener, backend, authkey, options);
+  return core.Run();
 }
 
 ServerLimits LimitsForNewManagers() {

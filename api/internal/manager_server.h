@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <thread>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -30,10 +31,11 @@ struct ServerLimits {
 
 struct ServerOptions {
   ServerLimits limits;
-  // Runs `body` on a new thread of its own (detached). Throws
-  // std::system_error when no thread can be made; the server then refuses
-  // that connection and goes on. Empty: std::thread. Tests replace it.
-  std::function<void(std::function<void()>)> start_thread;
+  // Starts a thread running `body` (the server joins it as soon as `body`
+  // has returned). Throws std::system_error when no thread can be made; the
+  // server then refuses that connection and goes on. Empty: std::thread.
+  // Tests replace it.
+  std::function<std::thread(std::function<void()>)> start_thread;
 };
 
 // Serves clients on `listener` until one sends Shutdown, the listener is
@@ -43,7 +45,8 @@ struct ServerOptions {
 // or a handshake past its deadline closes that client's connection with a
 // line on stderr and never disturbs the others. Each connection is served by
 // its own thread, so one slow client never blocks another; a connection that
-// ends releases its thread and channel at once. Accept errors other than
+// ends releases its channel at once, and its thread is joined as soon as it
+// has returned. Accept errors other than
 // kCancelled are logged once per streak and retried with a backoff. Returns
 // OK after a Shutdown request, `kCancelled` otherwise, once every connection
 // thread has finished.

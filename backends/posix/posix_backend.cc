@@ -1,6 +1,4 @@
 // POSIX only: the posix backend (Linux): start methods fork and spawn.
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
 #include <unistd.h>
@@ -11,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "api/backend.h"
+#include "backends/posix/posix_crypto.h"
 #include "backends/posix/posix_errors.h"
 #include "backends/posix/posix_launch.h"
 #include "backends/posix/unix_socket_transport.h"
@@ -48,17 +47,7 @@ class PosixBackend final : public Backend {
 
   absl::StatusOr<std::array<char, kHmacSha256Size>> HmacSha256(
       absl::string_view key, absl::string_view message) override {
-    std::array<char, kHmacSha256Size> mac;
-    unsigned int size = 0;
-    if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-             reinterpret_cast<const unsigned char*>(message.data()),
-             message.size(), reinterpret_cast<unsigned char*>(mac.data()),
-             &size) == nullptr ||
-        size != mac.size()) {
-      return absl::InternalError(
-          "OpenSSL's HMAC-SHA256 failed; check the libcrypto installation");
-    }
-    return mac;
+    return posix::HmacSha256(key, message);
   }
 
   absl::Status ProtectProcessSecrets() override {

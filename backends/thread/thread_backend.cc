@@ -1,6 +1,4 @@
 // Thread backend only: children are std::threads in this process.
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include <atomic>
 #include <cstdint>
@@ -10,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "api/backend.h"
+#include "backends/thread/lazy_crypto.h"
 #include "backends/thread/memory_transport.h"
 #include "backends/thread/thread_child.h"
 
@@ -55,20 +54,11 @@ class ThreadBackend final : public Backend {
     return absl::OkStatus();
   }
 
-  // OpenSSL's libcrypto (portable; BCrypt would serve on Windows).
+  // OpenSSL's libcrypto, loaded on first use (a Windows build would use
+  // BCrypt here).
   absl::StatusOr<std::array<char, kHmacSha256Size>> HmacSha256(
       absl::string_view key, absl::string_view message) override {
-    std::array<char, kHmacSha256Size> mac;
-    unsigned int size = 0;
-    if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-             reinterpret_cast<const unsigned char*>(message.data()),
-             message.size(), reinterpret_cast<unsigned char*>(mac.data()),
-             &size) == nullptr ||
-        size != mac.size()) {
-      return absl::InternalError(
-          "OpenSSL's HMAC-SHA256 failed; check the libcrypto installation");
-    }
-    return mac;
+    return thread::HmacSha256(key, message);
   }
 
   absl::StatusOr<std::unique_ptr<Child>> Launch(

@@ -96,7 +96,7 @@ TEST_F(ServerTest, ThreadCreationFailureRefusesThatConnectionOnly) {
           std::make_error_code(std::errc::resource_unavailable_try_again),
           "injected");
     }
-    std::thread(std::move(body)).detach();
+    return std::thread(std::move(body));
   };
   Start(std::move(options));
   EXPECT_THAT(Open(), StatusIs(absl::StatusCode::kResourceExhausted,

@@ -19,6 +19,10 @@ namespace {
 [[noreturn]] void RunForkedChild(Backend* backend, const LaunchRequest& request,
                                  UnixListener* listener,
                                  bool started_by_main_thread) {
+  // Only this thread exists here: the locks other parent threads held at
+  // fork time were held by LaunchFork's thread instead, and are free now.
+  AfterForkInChild();
+  ResetDescriptorsInChild();
   const int keep[] = {listener != nullptr ? listener->fd() : -1};
   // close() only, never shutdown(): the sockets are shared with the parent.
   CloseInheritedDescriptors(
@@ -32,6 +36,10 @@ namespace {
   RunChildAndExit(backend, request, request.listener);
 }
 
+// Before any thread exists: Abseil's deadlock detection would make every
+// forked child of a threaded parent liable to hang (api/backend.h).
+[[maybe_unused]] const bool fork_safety_enabled = EnableForkSafety();
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Child>> LaunchFork(
@@ -44,15 +52,22 @@ absl::StatusOr<std::unique_ptr<Child>> LaunchFork(
   if (!reserved.ok()) return reserved.status();
   const bool started_by_main_thread = OnMainThread();
 
+  // No other thread holds a lock the child may take, or is between creating
+  // a descriptor and registering it (or deregistering and closing one).
+  PrepareFork();
+  HoldDescriptorsForFork();
   std::fflush(nullptr);  // or the child would write the parent's buffers again
   const pid_t pid = fork();
-  if (pid < 0) {
-    return ErrnoStatus(errno, "fork",
-                       "too many processes or too little memory: end some "
-                       "children, or raise the process limit (ulimit -u)");
-  }
   if (pid == 0) {
     RunForkedChild(backend, request, *listener, started_by_main_thread);
+  }
+  const int fork_error = errno;
+  ReleaseDescriptorsAfterFork();
+  AfterForkInParent();
+  if (pid < 0) {
+    return ErrnoStatus(fork_error, "fork",
+                       "too many processes or too little memory: end some "
+                       "children, or raise the process limit (ulimit -u)");
   }
   reserved->Reset();
   return AdoptLaunchedChild(pid, *listener);

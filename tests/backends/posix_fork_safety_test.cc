@@ -53,12 +53,61 @@ int CountInheritedMprocDescriptors() {
 }
 MPROC_REGISTER_TARGET(CountInheritedMprocDescriptors);
 
-// Starts `target` on posix:fork and joins it. Returns "" when the child
-// exited with 0; otherwise what went wrong (a hung child is killed and
-// reaped first, so nothing is left behind).
-std::string StartAndJoin(const Context& ctx, TargetCall target) {
+// Runs each of `loops` on its own thread, over and over while active, until
+// destroyed. Inactive, the threads wait (the children get the CPU).
+class Hammer {
+ public:
+  explicit Hammer(std::vector<std::function<void()>> loops) {
+    for (std::function<void()>& loop : loops) {
+      threads_.emplace_back([this, loop = std::move(loop)] {
+        while (WaitUntilActive()) {
+          while (active_.load(std::memory_order_acquire)) loop();
+        }
+      });
+    }
+  }
+  ~Hammer() {
+    {
+      absl::MutexLock lock(&mu_);
+      stop_ = true;
+    }
+    for (std::thread& thread : threads_) thread.join();
+  }
+
+  void SetActive(bool active) {
+    absl::MutexLock lock(&mu_);
+    active_.store(active, std::memory_order_release);
+  }
+
+ private:
+  // False once the hammer is being destroyed.
+  bool WaitUntilActive() {
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(
+        +[](Hammer* h) ABSL_EXCLUSIVE_LOCKS_REQUIRED(h->mu_) {
+          return h->stop_ || h->active_.load(std::memory_order_acquire);
+        },
+        this));
+    return !stop_;
+  }
+
+  absl::Mutex mu_;
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  std::atomic<bool> active_{false};
+  std::vector<std::thread> threads_;
+};
+
+// Starts `target` on posix:fork (with `hammer`, if any, active during the
+// Start: the fork happens amid its threads) and joins it. Returns "" when
+// the child exited with 0; otherwise what went wrong (a hung child is killed
+// and reaped first, so nothing is left behind).
+std::string StartAndJoin(const Context& ctx, TargetCall target,
+                         Hammer* hammer = nullptr) {
   Process p = ctx.NewProcess(std::move(target));
-  if (absl::Status s = p.Start(); !s.ok()) return s.ToString();
+  if (hammer != nullptr) hammer->SetActive(true);
+  const absl::Status started = p.Start();
+  if (hammer != nullptr) hammer->SetActive(false);
+  if (!started.ok()) return started.ToString();
   if (absl::Status s = p.Join(kChildDeadline); !s.ok()) return s.ToString();
   if (p.IsAlive()) {
     (void)p.Kill();
@@ -72,26 +121,6 @@ std::string StartAndJoin(const Context& ctx, TargetCall target) {
   }
   return "";
 }
-
-// Runs each of `loops` on its own thread, over and over, until destroyed.
-class Hammer {
- public:
-  explicit Hammer(std::vector<std::function<void()>> loops) {
-    for (std::function<void()>& loop : loops) {
-      threads_.emplace_back([this, loop = std::move(loop)] {
-        while (!stop_.load(std::memory_order_acquire)) loop();
-      });
-    }
-  }
-  ~Hammer() {
-    stop_.store(true, std::memory_order_release);
-    for (std::thread& thread : threads_) thread.join();
-  }
-
- private:
-  std::atomic<bool> stop_{false};
-  std::vector<std::thread> threads_;
-};
 
 // Sends this process's stdout to /dev/null while it lives (PrintLine from
 // the hammering threads and the children would flood the test log).
@@ -138,13 +167,23 @@ TEST_F(PosixForkSafetyTest, ChildrenFinishWhileOtherThreadsCallMproc) {
     // Failures are reported once stdout is back.
     const StdoutToDevNull quiet;
     const Context& context = ctx();
-    const Hammer hammer({
+    // Two threads cycle through mproc's calls (more busy threads would only
+    // starve the forking one on a small machine); a third starts children.
+    const std::vector<std::function<void()>> calls = {
         [] { (void)CurrentProcess(); },
         [] { (void)ActiveChildren(); },
         [] { PrintLine("hammer"); },
         [] { internal::WriteStderr(""); },
         [] { (void)GetContext("posix:spawn"); },
         [] { (void)Target(&TouchEveryChildLock); },
+    };
+    auto cycle = [&calls](size_t first) {
+      return
+          [&calls, next = first]() mutable { calls[next++ % calls.size()](); };
+    };
+    Hammer hammer({
+        cycle(0),
+        cycle(3),
         [&] {
           std::string failure =
               StartAndJoin(context, Target(&TouchEveryChildLock));
@@ -157,7 +196,7 @@ TEST_F(PosixForkSafetyTest, ChildrenFinishWhileOtherThreadsCallMproc) {
     });
     for (int i = 0; i < 1000 && main_failure.empty(); ++i) {
       const std::string failure =
-          StartAndJoin(ctx(), Target(&TouchEveryChildLock));
+          StartAndJoin(ctx(), Target(&TouchEveryChildLock), &hammer);
       if (!failure.empty()) {
         main_failure = absl::StrCat("child ", i, " of 1000: ", failure);
       }
@@ -175,8 +214,7 @@ TEST_F(PosixForkSafetyTest, EightThreadsStartFiftyChildrenEach) {
   for (int t = 0; t < 8; ++t) {
     starters.emplace_back([&, t] {
       for (int i = 0; i < 50; ++i) {
-        std::string failure =
-            StartAndJoin(ctx(), Target(&workloads::ExitWith, 0));
+        std::string failure = StartAndJoin(ctx(), Target(&TouchEveryChildLock));
         if (failure.empty()) continue;
         failures.fetch_add(1);
         if (first_failure[t].empty()) {

@@ -4,7 +4,7 @@
 #include <new>
 
 #include "absl/synchronization/mutex.h"
-#include "api/backend.h"
+#include "api/fork_safety.h"
 
 namespace mproc {
 namespace internal {

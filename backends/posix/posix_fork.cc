@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <utility>
 
+#include "api/fork_safety.h"
 #include "backends/posix/child_side.h"
 #include "backends/posix/posix_child.h"
 #include "backends/posix/posix_errors.h"

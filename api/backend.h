@@ -26,6 +26,10 @@
 //      HMAC-SHA256 (from a well-kept library: never hand-written crypto),
 //      and keep a Manager server's secrets from other processes.
 //
+// A backend whose start method forks also follows api/fork_safety.h (hold
+// mproc's fork locks around fork; make descriptor creation and close
+// exclusive with fork).
+//
 // Errors: return absl::Status at the edge, keeping the code the OS error maps
 // to (absl::ErrnoToStatus on POSIX: EAGAIN -> kUnavailable, EMFILE ->
 // kResourceExhausted, ...), with the call's name and what to do in the

@@ -4,12 +4,15 @@
 
 #include "absl/synchronization/mutex.h"
 #include "api/backend.h"
+#include "api/internal/fork_locks.h"
 
 namespace mproc {
 namespace {
 
+// Its mutex is fork-guarded: a forked child looks backends up (GetContext).
 struct Registry {
-  absl::Mutex mu;
+  absl::Mutex& mu =
+      internal::ForkGuardedMutex(internal::ForkGuarded::kBackendRegistry);
   std::vector<std::unique_ptr<Backend>> backends ABSL_GUARDED_BY(mu);
 };
 

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "api/internal/fork_locks.h"
 #include "api/internal/process_record.h"
 #include "api/internal/process_state.h"
 
@@ -29,9 +30,9 @@ std::vector<ProcessInfo> ActiveChildren() {
 }
 
 void PrintLine(absl::string_view line) {
-  static absl::Mutex* const mu = new absl::Mutex;
   std::string text = absl::StrCat(line, "\n");
-  absl::MutexLock lock(mu);
+  absl::MutexLock lock(
+      &internal::ForkGuardedMutex(internal::ForkGuarded::kStdoutWriter));
   // Flush first so the line is the only thing in the next write.
   std::fflush(stdout);
   std::fwrite(text.data(), 1, text.size(), stdout);

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "api/internal/fork_locks.h"
 #include "api/internal/manager_client.h"
 #include "api/internal/process_record.h"
 
@@ -241,8 +242,7 @@ void EnsureExitRulesAtExit() {
 }
 
 void WriteStderr(absl::string_view text) {
-  static absl::Mutex* const mu = new absl::Mutex;
-  absl::MutexLock lock(mu);
+  absl::MutexLock lock(&ForkGuardedMutex(ForkGuarded::kStderrWriter));
   std::fwrite(text.data(), 1, text.size(), stderr);
   std::fflush(stderr);
 }

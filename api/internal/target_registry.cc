@@ -7,6 +7,7 @@
 
 #include "absl/container/node_hash_map.h"
 #include "absl/synchronization/mutex.h"
+#include "api/internal/fork_locks.h"
 
 namespace mproc::internal {
 namespace {
@@ -16,8 +17,9 @@ struct Entry {
   TargetInvoker invoker;
 };
 
+// Its mutex is fork-guarded: a forked child looks targets up.
 struct Registry {
-  absl::Mutex mu;
+  absl::Mutex& mu = ForkGuardedMutex(ForkGuarded::kTargetRegistry);
   absl::node_hash_map<std::string, Entry> by_name ABSL_GUARDED_BY(mu);
   absl::node_hash_map<FunctionKey, std::string> by_key ABSL_GUARDED_BY(mu);
 };

@@ -158,8 +158,8 @@ class PosixChild final : public Child {
 }  // namespace
 
 absl::StatusOr<Fd> OpenPidfd(pid_t pid) {
-  const int fd = SysPidfdOpen(pid);
-  if (fd >= 0) return Fd(fd);
+  Fd fd = Fd::Open([pid] { return SysPidfdOpen(pid); });
+  if (fd.valid()) return fd;
   // No pidfd_open (Linux < 5.3), or a seccomp filter that refuses it.
   if (errno == ENOSYS || errno == EPERM) return Fd();
   return ErrnoStatus(errno, "pidfd_open",

@@ -4,8 +4,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <new>
 #include <utility>
 
+#include "absl/synchronization/mutex.h"
 #include "backends/posix/lock_free_int_set.h"
 
 namespace mproc::posix {
@@ -13,7 +16,22 @@ namespace {
 
 constinit LockFreeIntSet registered_descriptors;
 
+// Shared by DescriptorChange, exclusive around fork.
+ABSL_CONST_INIT absl::Mutex fork_exclusion(absl::kConstInit);
+
 }  // namespace
+
+DescriptorChange::DescriptorChange() {
+  const int saved = errno;
+  fork_exclusion.ReaderLock();
+  errno = saved;
+}
+
+DescriptorChange::~DescriptorChange() {
+  const int saved = errno;
+  fork_exclusion.ReaderUnlock();
+  errno = saved;
+}
 
 Fd::Fd(int fd) : fd_(fd), owner_(getpid()) {
   if (fd_ >= 0) registered_descriptors.Insert(fd_);
@@ -37,8 +55,7 @@ void Fd::Reset() {
   if (fd_ < 0) return;
   const int fd = std::exchange(fd_, -1);
   if (owner_ != getpid()) return;  // a forked child's copy: already closed
-  // Deregister first: a fork between the two steps leaks the descriptor into
-  // its child rather than closing a reused number there.
+  const DescriptorChange change;
   registered_descriptors.Erase(fd);
   CloseDescriptor(fd);
 }
@@ -47,6 +64,20 @@ void Fd::Adopt() { owner_ = getpid(); }
 
 void CloseDescriptor(int fd) {
   if (fd >= 0) (void)close(fd);  // Linux frees the descriptor even on EINTR
+}
+
+void HoldDescriptorsForFork() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  fork_exclusion.Lock();
+}
+
+void ReleaseDescriptorsAfterFork() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  fork_exclusion.Unlock();
+}
+
+void ResetDescriptorsInChild() {
+  // Held by this thread, the only one here; start it afresh rather than
+  // unlock it (see AfterForkInChild in api/backend.h).
+  new (&fork_exclusion) absl::Mutex();
 }
 
 void CloseInheritedDescriptors(gsl::span<const int> keep) {

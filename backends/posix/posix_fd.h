@@ -7,18 +7,36 @@
 // child closes those that belong to its parent: other children's pidfds,
 // Manager connections, listening sockets).
 //
-// A descriptor opened by another thread between open and registration, or
-// closed after deregistration, may leak into a concurrent fork's child; it is
-// only ever leaked there, never closed twice or closed in place of another.
+// Opening + registering (Fd::Open) and deregistering + closing (Fd::Reset)
+// are each one step as far as fork is concerned: LaunchFork waits for those
+// in progress and holds new ones back until the fork is done
+// (HoldDescriptorsForFork), so a forked child never holds an unregistered
+// descriptor of its parent's or its siblings'.
 
 #ifndef MPROC_BACKENDS_POSIX_POSIX_FD_H_
 #define MPROC_BACKENDS_POSIX_POSIX_FD_H_
 
 #include <sys/types.h>
 
+#include <array>
+
 #include "gsl/span"
 
 namespace mproc::posix {
+
+// DescriptorChange
+//
+// While one lives on a thread, this process does not fork (LaunchFork waits):
+// open and register a descriptor, or deregister and close one, inside it.
+// Never held across a blocking call, and never nested on one thread. Keeps
+// errno as the last call inside it left it.
+class DescriptorChange {
+ public:
+  DescriptorChange();
+  ~DescriptorChange();
+  DescriptorChange(const DescriptorChange&) = delete;
+  DescriptorChange& operator=(const DescriptorChange&) = delete;
+};
 
 // Fd
 //
@@ -30,11 +48,31 @@ namespace mproc::posix {
 class Fd {
  public:
   Fd() = default;
-  // Takes ownership of `fd` (>= 0) and registers it.
+  // Takes ownership of `fd` (>= 0) and registers it: for a descriptor this
+  // process did not just create (inherited), or inside a DescriptorChange.
+  // A new one comes from Open.
   explicit Fd(int fd);
   Fd(Fd&& other) noexcept;
   Fd& operator=(Fd&& other) noexcept;
   ~Fd() { Reset(); }
+
+  // Calls `open()` (a system call returning a new descriptor, or -1 with
+  // errno set) and registers its result, with no fork in between. On
+  // failure the Fd is invalid and errno is open's.
+  template <typename OpenFn>
+  static Fd Open(OpenFn open) {
+    const DescriptorChange change;
+    return Fd(open());
+  }
+  // The same for a call that creates two descriptors: `open(int fds[2])`
+  // returns 0 (socketpair, pipe2) or -1 with errno set.
+  template <typename OpenFn>
+  static std::array<Fd, 2> OpenPair(OpenFn open) {
+    const DescriptorChange change;
+    int fds[2] = {-1, -1};
+    if (open(fds) != 0) return {};
+    return {Fd(fds[0]), Fd(fds[1])};
+  }
 
   int get() const { return fd_; }
   bool valid() const { return fd_ >= 0; }
@@ -55,6 +93,14 @@ class Fd {
 // Closes `fd`, retrying nothing (a close interrupted by a signal has closed
 // the descriptor on Linux). For descriptors that are not registered.
 void CloseDescriptor(int fd);
+
+// Around fork() (LaunchFork): waits for every DescriptorChange in progress
+// and holds new ones back until the matching release. In the parent after
+// fork (or after it failed): ReleaseDescriptorsAfterFork. In the child:
+// ResetDescriptorsInChild, first, then CloseInheritedDescriptors.
+void HoldDescriptorsForFork();
+void ReleaseDescriptorsAfterFork();
+void ResetDescriptorsInChild();
 
 // In a freshly forked child: closes every registered descriptor except those
 // in `keep`, and forgets them. Async-signal-safe (takes no lock, allocates

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <utility>
 
+#include "api/fork_safety.h"
 #include "backends/posix/child_side.h"
 #include "backends/posix/posix_child.h"
 #include "backends/posix/posix_errors.h"
@@ -19,6 +20,10 @@ namespace {
 [[noreturn]] void RunForkedChild(Backend* backend, const LaunchRequest& request,
                                  UnixListener* listener,
                                  bool started_by_main_thread) {
+  // Only this thread exists here: the locks other parent threads held at
+  // fork time were held by LaunchFork's thread instead, and are free now.
+  AfterForkInChild();
+  ResetDescriptorsInChild();
   ResetSignalState();
   const int keep[] = {listener != nullptr ? listener->fd() : -1};
   // close() only, never shutdown(): the sockets are shared with the parent.
@@ -33,6 +38,10 @@ namespace {
   RunChildAndExit(backend, request, request.listener);
 }
 
+// Before any thread exists: Abseil's deadlock detection would make every
+// forked child of a threaded parent liable to hang (api/backend.h).
+[[maybe_unused]] const bool fork_safety_enabled = EnableForkSafety();
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Child>> LaunchFork(
@@ -45,14 +54,20 @@ absl::StatusOr<std::unique_ptr<Child>> LaunchFork(
   if (!reserved.ok()) return reserved.status();
   const bool started_by_main_thread = OnMainThread();
 
+  // No other thread holds a lock the child may take, or is between creating
+  // a descriptor and registering it (or deregistering and closing one).
+  PrepareFork();
+  HoldDescriptorsForFork();
   std::fflush(nullptr);  // or the child would write the parent's buffers again
   const pid_t pid = ForkWithSignalsBlocked();
-  if (pid < 0) {
-    const int error = errno;
-    return ErrnoStatus(error, "fork", ProcessStartAdvice(error));
-  }
   if (pid == 0) {
     RunForkedChild(backend, request, *listener, started_by_main_thread);
+  }
+  const int fork_error = errno;
+  ReleaseDescriptorsAfterFork();
+  AfterForkInParent();
+  if (pid < 0) {
+    return ErrnoStatus(fork_error, "fork", ProcessStartAdvice(fork_error));
   }
   reserved->Reset();
   return AdoptLaunchedChild(pid, *listener);

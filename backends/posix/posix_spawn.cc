@@ -52,7 +52,7 @@ absl::StatusOr<size_t> SendSome(int fd, absl::string_view bytes, int flags) {
 // never overwrites a source.
 absl::StatusOr<int> AboveFloor(int fd, int floor, Fd& holder) {
   if (fd > floor) return fd;
-  holder = Fd(fcntl(fd, F_DUPFD_CLOEXEC, floor + 1));
+  holder = Fd::Open([&] { return fcntl(fd, F_DUPFD_CLOEXEC, floor + 1); });
   if (!holder.valid())
     return ErrnoStatus(errno, "fcntl(F_DUPFD_CLOEXEC)", kFdAdvice);
   return holder.get();
@@ -132,12 +132,10 @@ absl::StatusOr<std::unique_ptr<Child>> LaunchSpawn(
   message.PutFixed64(body.data().size());
   std::string bytes = message.Release() + body.Release();
 
-  int pair[2];
-  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
-    return ErrnoStatus(errno, "socketpair", kFdAdvice);
-  }
-  Fd ours(pair[0]);
-  Fd theirs(pair[1]);
+  auto [ours, theirs] = Fd::OpenPair([](int pair[2]) {
+    return socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair);
+  });
+  if (!ours.valid()) return ErrnoStatus(errno, "socketpair", kFdAdvice);
   // Most requests fit the socket buffer: the child finds them waiting.
   absl::StatusOr<size_t> sent = SendSome(ours.get(), bytes, MSG_DONTWAIT);
   if (!sent.ok()) return sent.status();

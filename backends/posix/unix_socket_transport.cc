@@ -98,7 +98,9 @@ constexpr std::time_t kStaleAfterSeconds = 60;
 bool RefusesConnections(const std::string& path) {
   sockaddr_un address;
   if (!MakeAddress(path, address)) return false;
-  Fd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  Fd fd = Fd::Open([] {
+    return socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  });
   if (!fd.valid()) return false;
   const int connected = RetryOnEintr([&] {
     return connect(fd.get(), reinterpret_cast<const sockaddr*>(&address),
@@ -334,8 +336,10 @@ absl::StatusOr<std::unique_ptr<Channel>> UnixListener::Accept() {
     if (closed_.load(std::memory_order_acquire)) {
       return absl::CancelledError("the listener is closed");
     }
-    const int accepted = accept4(fd_.get(), nullptr, nullptr, SOCK_CLOEXEC);
-    if (accepted < 0) {
+    // Non-blocking (the listening socket is), so it may run inside Open.
+    Fd connection = Fd::Open(
+        [&] { return accept4(fd_.get(), nullptr, nullptr, SOCK_CLOEXEC); });
+    if (!connection.valid()) {
       // The client may have gone between poll and accept.
       const int error = errno;
       if (error == EAGAIN || error == EWOULDBLOCK || error == EINTR ||
@@ -356,7 +360,6 @@ absl::StatusOr<std::unique_ptr<Channel>> UnixListener::Accept() {
                          "limit (ulimit -n) or end processes that use the "
                          "Manager");
     }
-    Fd connection(accepted);
     if (absl::Status peer = CheckPeerUser(connection.get()); !peer.ok()) {
       LogLine(absl::StrCat("mproc: refused a Manager client at ", address_,
                            ": ", peer.message(), "\n"));
@@ -383,7 +386,9 @@ absl::StatusOr<std::unique_ptr<Listener>> ListenUnix() {
   if (!MakeAddress(path, address)) {
     return absl::InternalError(absl::StrCat("socket path too long: ", path));
   }
-  Fd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  Fd fd = Fd::Open([] {
+    return socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  });
   if (!fd.valid()) {
     return ErrnoStatus(errno, "socket(AF_UNIX)",
                        "raise the descriptor limit (ulimit -n) or close "
@@ -416,7 +421,8 @@ absl::StatusOr<std::unique_ptr<Channel>> ConnectUnix(
     return absl::InvalidArgumentError(
         absl::StrCat("'", address, "' is not a Unix socket address"));
   }
-  Fd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  Fd fd =
+      Fd::Open([] { return socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0); });
   if (!fd.valid()) {
     return ErrnoStatus(errno, "socket(AF_UNIX)",
                        "raise the descriptor limit (ulimit -n) or close "

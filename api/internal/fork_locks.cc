@@ -1,0 +1,70 @@
+// The fork-guarded mutexes and PrepareFork / AfterForkIn* (api/backend.h).
+#include "api/internal/fork_locks.h"
+
+#include <new>
+
+#include "absl/synchronization/mutex.h"
+#include "api/fork_safety.h"
+
+namespace mproc {
+namespace internal {
+namespace {
+
+constexpr int kGuardedCount = static_cast<int>(ForkGuarded::kCount);
+
+// Constant-initialised, so no static-initialisation guard (a lock a child
+// could also inherit held) is ever taken for them.
+ABSL_CONST_INIT absl::Mutex guarded[kGuardedCount] = {
+    absl::Mutex(absl::kConstInit), absl::Mutex(absl::kConstInit),
+    absl::Mutex(absl::kConstInit), absl::Mutex(absl::kConstInit)};
+static_assert(kGuardedCount == 4, "initialise every fork-guarded mutex");
+
+// Makes sure the calling thread has its Abseil thread identity (allocated
+// under a process-wide Abseil lock by a thread's first blocking Mutex call),
+// so the forked child, which continues this thread, never allocates one.
+void EnsureThreadIdentity() {
+  thread_local bool done = false;
+  if (done) return;
+  absl::Mutex mu;
+  absl::CondVar cv;
+  absl::MutexLock lock(&mu);
+  (void)cv.WaitWithTimeout(&mu, absl::ZeroDuration());
+  done = true;
+}
+
+}  // namespace
+
+absl::Mutex& ForkGuardedMutex(ForkGuarded which) {
+  return guarded[static_cast<int>(which)];
+}
+
+}  // namespace internal
+
+bool EnableForkSafety() {
+  // Debian's Abseil keeps deadlock detection on (it is built without NDEBUG):
+  // every Mutex operation then takes one process-wide spin lock, which a
+  // child forked while any thread is inside any Mutex call inherits held.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  return true;
+}
+
+void PrepareFork() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  internal::EnsureThreadIdentity();
+  for (absl::Mutex& mu : internal::guarded) mu.Lock();
+}
+
+void AfterForkInParent() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  for (int i = internal::kGuardedCount - 1; i >= 0; --i) {
+    internal::guarded[i].Unlock();
+  }
+}
+
+void AfterForkInChild() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  // Each is held by this thread, and its data is consistent. Unlocking could
+  // spin for ever on the mutex's own spin bit (a parent thread may have held
+  // it while queueing as a waiter) or wake waiters that do not exist here:
+  // start each afresh instead (this is the only thread).
+  for (absl::Mutex& mu : internal::guarded) new (&mu) absl::Mutex();
+}
+
+}  // namespace mproc

@@ -148,13 +148,6 @@ class StdoutToDevNull {
 class PosixForkSafetyTest : public ::testing::Test {
  protected:
   void SetUp() override {
-#if defined(__SANITIZE_ADDRESS__)
-    // Not mproc's lock: GCC 12's ASan allocator does not lock itself around
-    // fork, so a child forked while another thread allocates can hang in it
-    // (seen here in ProcessState's constructor; LLVM 17's runtime fixed it).
-    GTEST_SKIP() << "AddressSanitizer's allocator (GCC 12) is not fork-safe "
-                    "in threaded programs";
-#endif
     absl::StatusOr<Context> context = GetContext("posix:fork");
     ASSERT_OK(context.status());
     ctx_.emplace(*context);

@@ -23,7 +23,16 @@
 #ifndef MPROC_API_FORK_SAFETY_H_
 #define MPROC_API_FORK_SAFETY_H_
 
+#include "absl/time/time.h"
+
 namespace mproc {
+
+// The current time, as absl::Now() gives it, without taking any lock.
+// absl::Now() refreshes its clock calibration under a process-wide spin
+// lock, which a child forked while another thread held it inherits held for
+// ever: mproc's own code (deadlines in Join, Wait, the exit rules, the Manager
+// server) uses this instead, and so should a backend's.
+absl::Time ForkSafeNow();
 
 // Turns off absl::Mutex deadlock detection for the whole program: with it on
 // (Debian's Abseil is built that way), every Mutex operation takes one

@@ -7,8 +7,8 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "api/backend.h"
+#include "api/fork_safety.h"
 #include "api/internal/lifecycle.h"
 #include "api/internal/process_record.h"
 #include "api/internal/process_state.h"
@@ -63,7 +63,7 @@ absl::Status StopChildren(
   absl::Status first = SignalAll(records, /*kill=*/false);
   const absl::Time deadline = grace == absl::InfiniteDuration()
                                   ? absl::InfiniteFuture()
-                                  : absl::Now() + grace;
+                                  : ForkSafeNow() + grace;
   bool running = false;
   for (const std::shared_ptr<ProcessRecord>& record : records) {
     absl::StatusOr<std::optional<ExitStatus>> exit =
@@ -177,7 +177,7 @@ absl::Status Process::Join(absl::Duration timeout) {
   }
   const absl::Time deadline = timeout == absl::InfiniteDuration()
                                   ? absl::InfiniteFuture()
-                                  : absl::Now() + timeout;
+                                  : ForkSafeNow() + timeout;
   absl::StatusOr<std::optional<ExitStatus>> exit =
       internal::PollChild(*record_, deadline);
   if (!exit.ok()) return exit.status();

@@ -1,6 +1,7 @@
 // The fork-guarded mutexes and PrepareFork / AfterForkIn* (api/backend.h).
 #include "api/internal/fork_locks.h"
 
+#include <chrono>
 #include <new>
 
 #include "absl/synchronization/mutex.h"
@@ -39,6 +40,11 @@ absl::Mutex& ForkGuardedMutex(ForkGuarded which) {
 }
 
 }  // namespace internal
+
+absl::Time ForkSafeNow() {
+  // The system clock is read without a lock (clock_gettime on Linux).
+  return absl::FromChrono(std::chrono::system_clock::now());
+}
 
 bool EnableForkSafety() {
   // Debian's Abseil keeps deadlock detection on (it is built without NDEBUG):

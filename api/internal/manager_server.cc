@@ -15,6 +15,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "api/current_process.h"
+#include "api/fork_safety.h"
 #include "api/internal/manager_handshake.h"
 #include "api/internal/manager_protocol.h"
 #include "api/internal/manager_store.h"
@@ -167,7 +168,7 @@ void ServerCore::Admit(std::unique_ptr<Channel> accepted) {
       Connection& connection = live_[id];
       connection.channel = channel;
       connection.handshake_deadline =
-          absl::Now() + options_.limits.handshake_timeout;
+          ForkSafeNow() + options_.limits.handshake_timeout;
       try {
         // Under mu_: the thread's Finish cannot run before its handle is
         // stored.
@@ -289,7 +290,7 @@ void ServerCore::Watch() {
   absl::MutexLock lock(&mu_);
   while (!stopping_) {
     JoinFinished();
-    const absl::Time now = absl::Now();
+    const absl::Time now = ForkSafeNow();
     absl::Time next = absl::InfiniteFuture();
     for (auto& [id, connection] : live_) {
       if (!connection.in_handshake) continue;

@@ -15,7 +15,7 @@
 #include <utility>
 
 #include "absl/synchronization/mutex.h"
-#include "absl/time/clock.h"
+#include "api/fork_safety.h"
 #include "backends/posix/lock_free_int_set.h"
 #include "backends/posix/posix_errors.h"
 
@@ -40,7 +40,7 @@ int SysPidfdSendSignal(int pidfd, int signal) {
 int PollTimeout(absl::Time deadline, int cap_ms) {
   int ms = -1;
   if (deadline != absl::InfiniteFuture()) {
-    const absl::Duration left = deadline - absl::Now();
+    const absl::Duration left = deadline - ForkSafeNow();
     const int64_t rounded = absl::ToInt64Milliseconds(absl::Ceil(
         std::max(left, absl::ZeroDuration()), absl::Milliseconds(1)));
     ms = static_cast<int>(std::min<int64_t>(rounded, INT_MAX));
@@ -80,7 +80,7 @@ class PosixChild final : public Child {
         absl::StatusOr<bool> reaped = TryReapLocked();
         if (!reaped.ok()) return reaped.status();
         if (*reaped) return exit_;
-        if (deadline <= absl::Now()) return std::nullopt;
+        if (deadline <= ForkSafeNow()) return std::nullopt;
         if (pidfd_.valid()) {
           pidfd = pidfd_.get();
           ++pollers_;  // keeps pidfd_ open while we poll it without the lock

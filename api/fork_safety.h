@@ -23,6 +23,7 @@
 #ifndef MPROC_API_FORK_SAFETY_H_
 #define MPROC_API_FORK_SAFETY_H_
 
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
 namespace mproc {
@@ -50,6 +51,13 @@ void PrepareFork();
 void AfterForkInParent();
 // In the child after fork(): makes them usable again (free, no waiters).
 void AfterForkInChild();
+
+// In a forked child, for a mutex the forking thread held across fork (a
+// backend's own fork lock): starts it afresh, free and without waiters.
+// Unlocking it instead could spin for ever on the mutex's internal spin bit
+// (a parent thread may have held it while queueing as a waiter) or hand it
+// to a waiter that does not exist here. Only while this is the only thread.
+void ResetMutexInForkedChild(absl::Mutex& mu);
 
 }  // namespace mproc
 

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <new>
 
+#include "absl/base/internal/tsan_mutex_interface.h"
 #include "absl/synchronization/mutex.h"
 #include "api/fork_safety.h"
 
@@ -65,12 +66,17 @@ void AfterForkInParent() ABSL_NO_THREAD_SAFETY_ANALYSIS {
   }
 }
 
-void AfterForkInChild() ABSL_NO_THREAD_SAFETY_ANALYSIS {
-  // Each is held by this thread, and its data is consistent. Unlocking could
-  // spin for ever on the mutex's own spin bit (a parent thread may have held
-  // it while queueing as a waiter) or wake waiters that do not exist here:
-  // start each afresh instead (this is the only thread).
-  for (absl::Mutex& mu : internal::guarded) new (&mu) absl::Mutex();
+void AfterForkInChild() {
+  // Each is held by this thread, and its data is consistent.
+  for (absl::Mutex& mu : internal::guarded) ResetMutexInForkedChild(mu);
+}
+
+void ResetMutexInForkedChild(absl::Mutex& mu) {
+  // A race detector that tracks the mutex learns that this thread (the
+  // forking one, continued here) released it; then it starts afresh.
+  ABSL_TSAN_MUTEX_PRE_UNLOCK(&mu, 0);
+  ABSL_TSAN_MUTEX_POST_UNLOCK(&mu, 0);
+  new (&mu) absl::Mutex();
 }
 
 }  // namespace mproc

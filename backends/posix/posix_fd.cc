@@ -5,10 +5,10 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <new>
 #include <utility>
 
 #include "absl/synchronization/mutex.h"
+#include "api/fork_safety.h"
 #include "backends/posix/lock_free_int_set.h"
 
 namespace mproc::posix {
@@ -75,9 +75,8 @@ void ReleaseDescriptorsAfterFork() ABSL_NO_THREAD_SAFETY_ANALYSIS {
 }
 
 void ResetDescriptorsInChild() {
-  // Held by this thread, the only one here; start it afresh rather than
-  // unlock it (see AfterForkInChild in api/backend.h).
-  new (&fork_exclusion) absl::Mutex();
+  // Held by this thread, the only one here (api/fork_safety.h).
+  ResetMutexInForkedChild(fork_exclusion);
 }
 
 void CloseInheritedDescriptors(gsl::span<const int> keep) {

@@ -257,11 +257,8 @@ void PrintLines(int64_t count, std::string text) {
 }
 MPROC_REGISTER_TARGET(PrintLines);
 
-namespace {
-
-// Appends to `ready`, then returns once `go` holds an item.
-absl::Status SignalReadyAndWaitForGo(ListProxy<int64_t> ready,
-                                     ListProxy<int64_t> go) {
+absl::Status ReadyThenWaitForGo(ListProxy<int64_t> ready,
+                                ListProxy<int64_t> go) {
   if (absl::Status s = ready.Append(1); !s.ok()) return s;
   while (true) {
     absl::StatusOr<int64_t> size = go.Size();  // also sends the append
@@ -270,15 +267,14 @@ absl::Status SignalReadyAndWaitForGo(ListProxy<int64_t> ready,
     Sleep(absl::Milliseconds(1));
   }
 }
-
-}  // namespace
+MPROC_REGISTER_TARGET(ReadyThenWaitForGo);
 
 absl::Status HandleLostManager(ListProxy<int64_t> data,
                                ListProxy<int64_t> ready,
                                ListProxy<int64_t> go) {
   if (absl::Status s = data.Append(1); !s.ok()) return s;
   if (absl::Status s = data.Size().status(); !s.ok()) return s;
-  if (absl::Status s = SignalReadyAndWaitForGo(ready, go); !s.ok()) return s;
+  if (absl::Status s = ReadyThenWaitForGo(ready, go); !s.ok()) return s;
   if (data.Size().ok()) {
     return absl::InternalError("the Manager answered after its shutdown");
   }
@@ -291,7 +287,7 @@ absl::Status LosePipelinedWrite(ListProxy<int64_t> data,
                                 ListProxy<int64_t> go) {
   if (absl::Status s = data.Size().status(); !s.ok()) return s;
   if (absl::Status s = data.Append(1); !s.ok()) return s;
-  return SignalReadyAndWaitForGo(ready, go);
+  return ReadyThenWaitForGo(ready, go);
 }
 MPROC_REGISTER_TARGET(LosePipelinedWrite);
 

@@ -118,6 +118,11 @@ int ExitWithDaemonFlag();
 // Prints `count` lines `<name> <i> <text>`, one PrintLine each.
 void PrintLines(int64_t count, std::string text);
 
+// Appends to `ready` (once the child's setup is done), then returns once
+// `go` holds an item: a child that must outlive something the parent does.
+[[nodiscard]] absl::Status ReadyThenWaitForGo(ListProxy<int64_t> ready,
+                                              ListProxy<int64_t> go);
+
 // Item 11 of the exit rules: appends 1 to `data` and reads its size (so the
 // write is acknowledged), appends to `ready`, waits until `go` holds an item
 // (the parent has shut `data`'s Manager down meanwhile), then calls

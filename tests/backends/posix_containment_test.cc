@@ -74,20 +74,6 @@ absl::Status StartOrphansAndWait(bool from_worker_thread,
 }
 MPROC_REGISTER_TARGET(StartOrphansAndWait);
 
-// Appends to `ready` (once its setup, parent-death watch included, is done),
-// then returns once `go` holds an item: a child that must outlive something.
-absl::Status ReadyThenWaitForGo(ListProxy<int64_t> ready,
-                                ListProxy<int64_t> go) {
-  if (absl::Status s = ready.Append(1); !s.ok()) return s;
-  while (true) {
-    absl::StatusOr<int64_t> size = go.Size();  // also sends the append
-    if (!size.ok()) return size.status();
-    if (*size > 0) return absl::OkStatus();
-    (void)poll(nullptr, 0, 1);  // wait a little between queries
-  }
-}
-MPROC_REGISTER_TARGET(ReadyThenWaitForGo);
-
 struct ContainmentCase {
   std::string context;
   bool from_worker_thread;
@@ -170,8 +156,8 @@ TEST_P(PosixWorkerThreadTest, WorkerThreadExitDoesNotEndItsChildren) {
   ASSERT_OK_AND_ASSIGN(ListProxy<int64_t> ready, manager.List<int64_t>());
   ASSERT_OK_AND_ASSIGN(ListProxy<int64_t> go, manager.List<int64_t>());
   // A daemon: kill_on_parent_death is on.
-  Process child =
-      ctx.NewProcess(Target(&ReadyThenWaitForGo, ready, go), {.daemon = true});
+  Process child = ctx.NewProcess(
+      Target(&workloads::ReadyThenWaitForGo, ready, go), {.daemon = true});
   pid_t worker_tid = 0;
   absl::Status started;
   bool child_ready = false;

@@ -193,11 +193,18 @@ class Channel {
   virtual ~Channel() = default;
   // Writes all of `bytes`. `kUnavailable` when the peer has gone.
   [[nodiscard]] virtual absl::Status WriteAll(absl::string_view bytes) = 0;
-  // Reads at least one byte into `buffer` and returns how many; 0 when the
-  // peer closed its end. A cooperative backend returns `kCancelled` when the
+  // Reads at least one byte into `buffer` (not empty) and returns how many;
+  // 0 when the peer closed its end (or this end was closed). Waits at most
+  // until `deadline` (absl::InfiniteFuture(): for ever), then returns
+  // `kDeadlineExceeded` having read nothing; the Manager server bounds its
+  // handshakes with it. A cooperative backend returns `kCancelled` when the
   // calling child is cancelled (see api/cancellation.h).
-  [[nodiscard]] virtual absl::StatusOr<size_t> ReadSome(
-      gsl::span<char> buffer) = 0;
+  [[nodiscard]] virtual absl::StatusOr<size_t> ReadSomeUntil(
+      gsl::span<char> buffer, absl::Time deadline) = 0;
+  // ReadSomeUntil without a deadline.
+  [[nodiscard]] absl::StatusOr<size_t> ReadSome(gsl::span<char> buffer) {
+    return ReadSomeUntil(buffer, absl::InfiniteFuture());
+  }
   // Closes this end and wakes a blocked ReadSome (which then returns 0 or an
   // error). Idempotent.
   virtual void Close() = 0;

@@ -18,9 +18,13 @@ void AppendFrame(absl::string_view payload, std::string& out) {
 }
 
 absl::StatusOr<size_t> FrameReader::ReadChunk() {
-  if (chunk_ == nullptr) chunk_ = std::make_unique<char[]>(kReadChunk);
-  absl::StatusOr<size_t> got =
-      channel_.ReadSome(gsl::span<char>(chunk_.get(), kReadChunk));
+  // Not zero-filled: a fresh process would fault in all of its pages, where
+  // a read touches only those it fills.
+  if (chunk_ == nullptr) {
+    chunk_ = std::make_unique_for_overwrite<char[]>(kReadChunk);
+  }
+  absl::StatusOr<size_t> got = channel_.ReadSomeUntil(
+      gsl::span<char>(chunk_.get(), kReadChunk), deadline_);
   if (got.ok()) buffer_.append(chunk_.get(), *got);
   return got;
 }

@@ -56,6 +56,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "api/backend.h"
 #include "api/wire.h"
 
@@ -101,11 +102,15 @@ class FrameReader {
       : channel_(channel), max_payload_(max_payload) {}
   // The next frame's payload; std::nullopt at a clean end of stream (the peer
   // closed between frames). `kInvalidArgument` for a frame over the
-  // max_payload limit, `kUnavailable` for a stream cut mid-frame, the
-  // channel's error otherwise.
+  // max_payload limit, `kUnavailable` for a stream cut mid-frame,
+  // `kDeadlineExceeded` past the deadline (set_deadline), the channel's error
+  // otherwise.
   [[nodiscard]] absl::StatusOr<std::optional<std::string>> Next();
   // Sets the largest payload Next accepts (at most kMaxFramePayload).
   void set_max_payload(size_t max_payload) { max_payload_ = max_payload; }
+  // Makes every later read give up at `deadline` (absl::InfiniteFuture():
+  // never): Next then returns `kDeadlineExceeded`.
+  void set_deadline(absl::Time deadline) { deadline_ = deadline; }
   // The bytes the reader holds allocated (for tests).
   size_t buffer_capacity() const { return buffer_.capacity(); }
 
@@ -115,6 +120,7 @@ class FrameReader {
   [[nodiscard]] absl::StatusOr<size_t> ReadChunk();
   Channel& channel_;
   size_t max_payload_;
+  absl::Time deadline_ = absl::InfiniteFuture();
   std::unique_ptr<char[]> chunk_;  // ReadSome's target, allocated once
   std::string buffer_;
   size_t start_ = 0;

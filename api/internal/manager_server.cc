@@ -42,19 +42,17 @@ std::thread StartThread(std::function<void()> body) {
   return std::thread(std::move(body));
 }
 
-// One live connection, as the accept loop and the watchdog see it.
+// One live connection, as the accept loop sees it.
 struct Connection {
   std::shared_ptr<Channel> channel;
   std::thread thread;
-  absl::Time handshake_deadline;
-  bool in_handshake = true;
 };
 
-// The server: the accept loop (Run), one thread per connection, and one
-// watchdog thread that cuts handshakes past their deadline and joins the
-// threads of finished connections. Every thread is joined before Run
-// returns (a library such as libcrypto frees its per-thread state only when
-// a thread exits).
+// The server: the accept loop (Run) and one thread per connection. A
+// connection thread that ends joins the one that ended before it, and Run
+// joins the last, so every thread is joined before Run returns (a library
+// such as libcrypto frees its per-thread state only when a thread exits)
+// without a thread of the server's own to do it.
 class ServerCore {
  public:
   ServerCore(Listener& listener, Backend& backend, absl::string_view authkey,
@@ -71,18 +69,14 @@ class ServerCore {
 
  private:
   void Admit(std::unique_ptr<Channel> accepted);
-  void Serve(uint64_t id, std::shared_ptr<Channel> channel);
+  void Serve(std::shared_ptr<Channel> channel);
   // Serves requests on an authenticated connection until it ends.
   void ServeRequests(Channel& channel, FrameReader& reader);
-  // Forgets connection `id`, releases its channel and hands its thread to
-  // the watchdog to join.
+  // Forgets connection `id` (releasing its channel), keeps its thread to be
+  // joined, and joins the thread kept before.
   void Finish(uint64_t id);
-  // Until stopping: closes connections whose handshake is past its deadline,
-  // and joins the threads of finished connections.
-  void Watch();
-  // Joins the threads in finished_ (releasing mu_ meanwhile).
-  void JoinFinished() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Closes every connection and waits until their threads have finished.
+  // Closes every connection, waits until their threads have ended, and
+  // joins the last one.
   void StopAll();
   void Log(absl::string_view what) {
     WriteStderr(absl::StrCat("mproc Manager ", server_name_, ": ", what, "\n"));
@@ -100,29 +94,15 @@ class ServerCore {
   ManagerStore store_;
 
   absl::Mutex mu_;
-  absl::CondVar changed_;  // a connection was added, or stopping
   absl::flat_hash_map<uint64_t, Connection> live_ ABSL_GUARDED_BY(mu_);
-  std::vector<std::thread> finished_ ABSL_GUARDED_BY(mu_);
+  // The thread of the connection that ended last, not joined yet.
+  std::thread last_ended_ ABSL_GUARDED_BY(mu_);
   uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool refusing_ ABSL_GUARDED_BY(mu_) = false;  // logged this refusal streak
 };
 
 absl::Status ServerCore::Run() {
-  std::thread watchdog;
-  try {
-    watchdog = std::thread([this] { Watch(); });
-  } catch (const std::system_error& e) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat("the Manager cannot start a thread: ", e.what(),
-                     "; raise the thread limit or free memory"));
-  }
-  const auto stop = gsl::finally([&] {
-    StopAll();
-    watchdog.join();
-    absl::MutexLock lock(&mu_);
-    JoinFinished();
-  });
+  const auto stop = gsl::finally([&] { StopAll(); });
   absl::Duration backoff = kFirstBackoff;
   bool failing = false;
   while (true) {
@@ -167,17 +147,14 @@ void ServerCore::Admit(std::unique_ptr<Channel> accepted) {
       const uint64_t id = next_id_++;
       Connection& connection = live_[id];
       connection.channel = channel;
-      connection.handshake_deadline =
-          ForkSafeNow() + options_.limits.handshake_timeout;
       try {
         // Under mu_: the thread's Finish cannot run before its handle is
         // stored.
         connection.thread =
             options_.start_thread([this, id, channel]() mutable {
-              Serve(id, std::move(channel));  // released when Serve returns
+              Serve(std::move(channel));  // released when Serve returns
               Finish(id);
             });
-        changed_.Signal();
       } catch (const std::system_error& e) {
         live_.erase(id);
         Log(absl::StrCat("refused a client: cannot start a thread for it (",
@@ -194,26 +171,26 @@ void ServerCore::Admit(std::unique_ptr<Channel> accepted) {
   }
 }
 
-void ServerCore::Serve(uint64_t id, std::shared_ptr<Channel> channel) {
+void ServerCore::Serve(std::shared_ptr<Channel> channel) {
   const auto close = gsl::finally([&channel] { channel->Close(); });
   FrameReader reader(*channel, kMaxHandshakePayload);
+  reader.set_deadline(ForkSafeNow() + options_.limits.handshake_timeout);
   const absl::Status handshake =
       AcceptHandshake(backend_, authkey_, *channel, reader);
-  {
-    absl::MutexLock lock(&mu_);
-    auto it = live_.find(id);
-    const bool timed_out = it == live_.end() || !it->second.in_handshake;
-    if (it != live_.end()) it->second.in_handshake = false;
-    if (!handshake.ok()) {
-      // A client that hangs up is not news; one the watchdog cut was logged.
-      if (!timed_out && !absl::IsUnavailable(handshake) &&
-          !absl::IsCancelled(handshake)) {
-        LogDropped(handshake.ToString());
-      }
-      return;
-    }
-    if (timed_out) return;
+  if (absl::IsDeadlineExceeded(handshake)) {
+    LogDropped(
+        absl::StrCat("no handshake within ",
+                     absl::FormatDuration(options_.limits.handshake_timeout)));
+    return;
   }
+  if (!handshake.ok()) {
+    // A client that hangs up is not news.
+    if (!absl::IsUnavailable(handshake) && !absl::IsCancelled(handshake)) {
+      LogDropped(handshake.ToString());
+    }
+    return;
+  }
+  reader.set_deadline(absl::InfiniteFuture());
   reader.set_max_payload(kMaxFramePayload);
   ServeRequests(*channel, reader);
 }
@@ -269,57 +246,30 @@ void ServerCore::ServeRequests(Channel& channel, FrameReader& reader) {
 }
 
 void ServerCore::Finish(uint64_t id) {
-  absl::MutexLock lock(&mu_);
-  auto it = live_.find(id);
-  finished_.push_back(std::move(it->second.thread));
-  live_.erase(it);  // the last reference: the channel is released here
-  changed_.Signal();
-}
-
-void ServerCore::JoinFinished() {
-  while (!finished_.empty()) {
-    std::vector<std::thread> done = std::move(finished_);
-    finished_.clear();
-    mu_.Unlock();
-    for (std::thread& thread : done) thread.join();  // each has returned
-    mu_.Lock();
+  std::thread previous;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = live_.find(id);
+    previous = std::exchange(last_ended_, std::move(it->second.thread));
+    live_.erase(it);  // the last reference: the channel is released here
   }
-}
-
-void ServerCore::Watch() {
-  absl::MutexLock lock(&mu_);
-  while (!stopping_) {
-    JoinFinished();
-    const absl::Time now = ForkSafeNow();
-    absl::Time next = absl::InfiniteFuture();
-    for (auto& [id, connection] : live_) {
-      if (!connection.in_handshake) continue;
-      if (connection.handshake_deadline <= now) {
-        connection.in_handshake = false;
-        connection.channel->Close();  // wakes its thread's read
-        LogDropped(absl::StrCat(
-            "no handshake within ",
-            absl::FormatDuration(options_.limits.handshake_timeout)));
-      } else {
-        next = std::min(next, connection.handshake_deadline);
-      }
-    }
-    if (finished_.empty() && !stopping_) {
-      changed_.WaitWithDeadline(&mu_, next);
-    }
-  }
+  // It has ended, or is joining the one before it, which has.
+  if (previous.joinable()) previous.join();
 }
 
 void ServerCore::StopAll() {
-  absl::MutexLock lock(&mu_);
-  stopping_ = true;
-  changed_.SignalAll();
-  for (auto& [id, connection] : live_) connection.channel->Close();
-  mu_.Await(absl::Condition(
-      +[](absl::flat_hash_map<uint64_t, Connection>* live) {
-        return live->empty();
-      },
-      &live_));
+  std::thread last;
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto& [id, connection] : live_) connection.channel->Close();
+    mu_.Await(absl::Condition(
+        +[](absl::flat_hash_map<uint64_t, Connection>* live) {
+          return live->empty();
+        },
+        &live_));
+    last = std::move(last_ended_);
+  }
+  if (last.joinable()) last.join();
 }
 
 }  // namespace

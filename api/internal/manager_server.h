@@ -31,10 +31,11 @@ struct ServerLimits {
 
 struct ServerOptions {
   ServerLimits limits;
-  // Starts a thread running `body` (the server joins it as soon as `body`
-  // has returned). Throws std::system_error when no thread can be made; the
-  // server then refuses that connection and goes on. Empty: std::thread.
-  // Tests replace it.
+  // Starts a thread running `body` (the server joins it once `body` has
+  // returned; a returned std::thread that is not joinable, from a runner
+  // that ran `body` some other way, is not). Throws std::system_error when
+  // no thread can be made; the server then refuses that connection and goes
+  // on. Empty: std::thread. Tests replace it.
   std::function<std::thread(std::function<void()>)> start_thread;
 };
 
@@ -45,8 +46,10 @@ struct ServerOptions {
 // or a handshake past its deadline closes that client's connection with a
 // line on stderr and never disturbs the others. Each connection is served by
 // its own thread, so one slow client never blocks another; a connection that
-// ends releases its channel at once, and its thread is joined as soon as it
-// has returned. Accept errors other than
+// ends releases its channel at once, and its thread is joined by the next
+// connection thread to end (so at most one ended thread waits to be joined)
+// or before ServeManager returns. No other thread runs: a handshake's
+// deadline is its reads' (Channel::ReadSomeUntil). Accept errors other than
 // kCancelled are logged once per streak and retried with a backoff. Returns
 // OK after a Shutdown request, `kCancelled` otherwise, once every connection
 // thread has finished.

@@ -17,6 +17,7 @@
 #include "absl/synchronization/mutex.h"
 #include "api/fork_safety.h"
 #include "backends/posix/lock_free_int_set.h"
+#include "backends/posix/poll_timeout.h"
 #include "backends/posix/posix_errors.h"
 
 namespace mproc::posix {
@@ -33,20 +34,6 @@ int SysPidfdOpen(pid_t pid) {
 int SysPidfdSendSignal(int pidfd, int signal) {
   return static_cast<int>(
       syscall(SYS_pidfd_send_signal, pidfd, signal, nullptr, 0));
-}
-
-// Milliseconds from now to `deadline` for poll(): -1 for ever, rounded up,
-// at most `cap_ms` (when >= 0).
-int PollTimeout(absl::Time deadline, int cap_ms) {
-  int ms = -1;
-  if (deadline != absl::InfiniteFuture()) {
-    const absl::Duration left = deadline - ForkSafeNow();
-    const int64_t rounded = absl::ToInt64Milliseconds(absl::Ceil(
-        std::max(left, absl::ZeroDuration()), absl::Milliseconds(1)));
-    ms = static_cast<int>(std::min<int64_t>(rounded, INT_MAX));
-  }
-  if (cap_ms >= 0 && (ms < 0 || ms > cap_ms)) ms = cap_ms;
-  return ms;
 }
 
 class PosixChild final : public Child {

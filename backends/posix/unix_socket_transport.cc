@@ -10,7 +10,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <cstddef>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
@@ -19,6 +21,9 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "api/fork_safety.h"
+#include "backends/posix/poll_timeout.h"
 #include "backends/posix/posix_errors.h"
 #include "gsl/util"
 
@@ -59,13 +64,29 @@ namespace {
 
 constexpr absl::string_view kAddressPrefix = "unix:";
 
-// Fills `out` with `path`; false when it does not fit.
-bool MakeAddress(absl::string_view path, sockaddr_un& out) {
+// Fills `out` with `path` (a file, or "@name" in Linux's abstract
+// namespace) and returns the address's length; 0 when it does not fit.
+socklen_t MakeAddress(absl::string_view path, sockaddr_un& out) {
   std::memset(&out, 0, sizeof(out));
   out.sun_family = AF_UNIX;
-  if (path.empty() || path.size() >= sizeof(out.sun_path)) return false;
+  if (path.empty() || path.size() >= sizeof(out.sun_path)) return 0;
   std::memcpy(out.sun_path, path.data(), path.size());
-  return true;
+  if (path[0] != '@') return sizeof(out);
+  // An abstract name is exactly its bytes after a leading NUL.
+  out.sun_path[0] = '\0';
+  return static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size());
+}
+
+std::atomic<int> filesystem_sockets_for_testing{0};
+
+// True where listeners get an abstract address (Linux): no file to make,
+// remove or leave behind, and nothing for another user to replace.
+bool UseAbstractAddresses() {
+#ifdef __linux__
+  return filesystem_sockets_for_testing.load(std::memory_order_acquire) == 0;
+#else
+  return false;
+#endif
 }
 
 // OK when the peer of connected socket `fd` runs as this process's user.
@@ -97,14 +118,15 @@ constexpr std::time_t kStaleAfterSeconds = 60;
 // True when nothing listens on the socket at `path` (ECONNREFUSED).
 bool RefusesConnections(const std::string& path) {
   sockaddr_un address;
-  if (!MakeAddress(path, address)) return false;
+  const socklen_t length = MakeAddress(path, address);
+  if (length == 0) return false;
   Fd fd = Fd::Open([] {
     return socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   });
   if (!fd.valid()) return false;
   const int connected = RetryOnEintr([&] {
     return connect(fd.get(), reinterpret_cast<const sockaddr*>(&address),
-                   sizeof(address));
+                   length);
   });
   return connected != 0 && errno == ECONNREFUSED;
 }
@@ -176,18 +198,22 @@ absl::Status CheckBaseIsSafe(const std::string& base, const struct stat& info,
   return absl::OkStatus();
 }
 
-// A fresh name "mproc-XXXXXX" (random letters and digits).
-std::string RandomDirectoryName() {
+// A fresh name "mproc-" + `length` random letters and digits.
+std::string RandomName(size_t length) {
   static constexpr char kChars[] =
       "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-  unsigned char bytes[6] = {};
-  if (getrandom(bytes, sizeof(bytes), GRND_NONBLOCK) !=
-      static_cast<ssize_t>(sizeof(bytes))) {
-    // No entropy yet: still unique enough, as mkdirat refuses a taken name.
+  std::vector<unsigned char> bytes(length);
+  if (getrandom(bytes.data(), bytes.size(), GRND_NONBLOCK) !=
+      static_cast<ssize_t>(bytes.size())) {
+    // No entropy yet: still unique enough, as mkdirat and bind refuse a
+    // taken name.
     const uint64_t mixed =
         static_cast<uint64_t>(getpid()) * 0x9e3779b97f4a7c15u ^
-        static_cast<uint64_t>(std::time(nullptr));
-    for (size_t i = 0; i < sizeof(bytes); ++i) bytes[i] ^= mixed >> (8 * i);
+        static_cast<uint64_t>(std::time(nullptr)) ^
+        static_cast<uint64_t>(absl::ToUnixNanos(ForkSafeNow()));
+    for (size_t i = 0; i < bytes.size(); ++i) {
+      bytes[i] ^= static_cast<unsigned char>(mixed >> (8 * (i % 8)));
+    }
   }
   std::string name = "mproc-";
   for (unsigned char byte : bytes) name += kChars[byte % (sizeof(kChars) - 1)];
@@ -227,7 +253,7 @@ absl::StatusOr<std::shared_ptr<SocketDirectory>> MakeSocketDirectory() {
   }
   RemoveStaleSocketDirectories(base_fd.get(), base);
   for (int attempt = 0; attempt < 100; ++attempt) {
-    std::string name = RandomDirectoryName();
+    std::string name = RandomName(6);
     if (mkdirat(base_fd.get(), name.c_str(), 0700) != 0) {
       if (errno == EEXIST) continue;
       return ErrnoStatus(errno, absl::StrCat("mkdir(", base, "/", name, ")"),
@@ -280,11 +306,24 @@ class UnixChannel final : public Channel {
     return absl::OkStatus();
   }
 
-  absl::StatusOr<size_t> ReadSome(gsl::span<char> buffer) override {
+  absl::StatusOr<size_t> ReadSomeUntil(gsl::span<char> buffer,
+                                       absl::Time deadline) override {
     if (buffer.empty()) {
       return absl::InvalidArgumentError("ReadSome needs a non-empty buffer");
     }
     while (true) {
+      if (deadline != absl::InfiniteFuture()) {
+        // After Close the socket is shut down, so poll reports it at once.
+        pollfd readable{.fd = fd_.get(), .events = POLLIN, .revents = 0};
+        const int polled = poll(&readable, 1, PollTimeout(deadline));
+        if (polled < 0 && errno != EINTR) {
+          return ErrnoStatus(errno, "poll", "the connection is unusable");
+        }
+        if (polled == 0 && ForkSafeNow() >= deadline) {
+          return absl::DeadlineExceededError("nothing to read by the deadline");
+        }
+        if (polled <= 0) continue;
+      }
       // After Close the socket is shut down, so recv returns 0 at once.
       const ssize_t n = recv(fd_.get(), buffer.data(), buffer.size(), 0);
       if (n >= 0) return static_cast<size_t>(n);
@@ -377,15 +416,10 @@ void UnixListener::Close() {
   }
 }
 
-absl::StatusOr<std::unique_ptr<Listener>> ListenUnix() {
-  absl::StatusOr<std::shared_ptr<SocketDirectory>> directory =
-      MakeSocketDirectory();
-  if (!directory.ok()) return directory.status();
-  const std::string& path = (*directory)->socket_path();
-  sockaddr_un address;
-  if (!MakeAddress(path, address)) {
-    return absl::InternalError(absl::StrCat("socket path too long: ", path));
-  }
+namespace {
+
+// A new listening socket (not bound yet).
+absl::StatusOr<Fd> NewListeningSocket() {
   Fd fd = Fd::Open([] {
     return socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   });
@@ -394,16 +428,68 @@ absl::StatusOr<std::unique_ptr<Listener>> ListenUnix() {
                        "raise the descriptor limit (ulimit -n) or close "
                        "descriptors");
   }
-  if (bind(fd.get(), reinterpret_cast<const sockaddr*>(&address),
-           sizeof(address)) != 0) {
+  return fd;
+}
+
+// A listener at a fresh random abstract address "@mproc-<22 characters>"
+// (about 131 random bits, so no one can guess it; the peer checks and the
+// handshake hold anyway).
+absl::StatusOr<std::unique_ptr<Listener>> ListenAbstract() {
+  absl::StatusOr<Fd> fd = NewListeningSocket();
+  if (!fd.ok()) return fd.status();
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    const std::string path = absl::StrCat("@", RandomName(22));
+    sockaddr_un address;
+    const socklen_t length = MakeAddress(path, address);
+    if (bind(fd->get(), reinterpret_cast<const sockaddr*>(&address), length) !=
+        0) {
+      if (errno == EADDRINUSE) continue;
+      return ErrnoStatus(errno, "bind(AF_UNIX, abstract)",
+                         "cannot make a Manager address");
+    }
+    if (listen(fd->get(), SOMAXCONN) != 0) {
+      return ErrnoStatus(errno, "listen", "cannot listen for Manager clients");
+    }
+    return std::make_unique<UnixListener>(absl::StrCat(kAddressPrefix, path),
+                                          *std::move(fd), nullptr);
+  }
+  return absl::AlreadyExistsError(
+      "no free abstract socket address after 100 attempts");
+}
+
+}  // namespace
+
+ScopedFilesystemSocketsForTesting::ScopedFilesystemSocketsForTesting() {
+  filesystem_sockets_for_testing.fetch_add(1, std::memory_order_acq_rel);
+}
+
+ScopedFilesystemSocketsForTesting::~ScopedFilesystemSocketsForTesting() {
+  filesystem_sockets_for_testing.fetch_sub(1, std::memory_order_acq_rel);
+}
+
+absl::StatusOr<std::unique_ptr<Listener>> ListenUnix() {
+  if (UseAbstractAddresses()) return ListenAbstract();
+  absl::StatusOr<std::shared_ptr<SocketDirectory>> directory =
+      MakeSocketDirectory();
+  if (!directory.ok()) return directory.status();
+  const std::string& path = (*directory)->socket_path();
+  sockaddr_un address;
+  const socklen_t length = MakeAddress(path, address);
+  if (length == 0) {
+    return absl::InternalError(absl::StrCat("socket path too long: ", path));
+  }
+  absl::StatusOr<Fd> fd = NewListeningSocket();
+  if (!fd.ok()) return fd.status();
+  if (bind(fd->get(), reinterpret_cast<const sockaddr*>(&address), length) !=
+      0) {
     return ErrnoStatus(errno, absl::StrCat("bind(", path, ")"),
                        "make $TMPDIR (or /tmp) writable");
   }
-  if (listen(fd.get(), SOMAXCONN) != 0) {
+  if (listen(fd->get(), SOMAXCONN) != 0) {
     return ErrnoStatus(errno, "listen", "cannot listen for Manager clients");
   }
   return std::make_unique<UnixListener>(absl::StrCat(kAddressPrefix, path),
-                                        std::move(fd), *std::move(directory));
+                                        *std::move(fd), *std::move(directory));
 }
 
 std::unique_ptr<Listener> AdoptUnixListener(int fd, std::string address) {
@@ -417,7 +503,8 @@ absl::StatusOr<std::unique_ptr<Channel>> ConnectUnix(
     path.remove_prefix(kAddressPrefix.size());
   }
   sockaddr_un target;
-  if (!MakeAddress(path, target)) {
+  const socklen_t length = MakeAddress(path, target);
+  if (length == 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("'", address, "' is not a Unix socket address"));
   }
@@ -431,7 +518,7 @@ absl::StatusOr<std::unique_ptr<Channel>> ConnectUnix(
   // An interrupted AF_UNIX connect leaves the socket unconnected: retry it
   // (EISCONN: the interrupted attempt had completed after all).
   while (connect(fd.get(), reinterpret_cast<const sockaddr*>(&target),
-                 sizeof(target)) != 0 &&
+                 length) != 0 &&
          errno != EISCONN) {
     const int error = errno;
     if (error == EINTR) continue;

@@ -2,8 +2,12 @@
 // File: backends/posix/unix_socket_transport.h
 // -----------------------------------------------------------------------------
 //
-// POSIX only: the Manager transport over Unix-domain stream sockets. A
-// listener lives in a fresh private (0700) directory under $TMPDIR or /tmp
+// POSIX only: the Manager transport over Unix-domain stream sockets. On
+// Linux a listener has a random address in the abstract namespace,
+// "unix:@mproc-<22 random characters>": no file is made, so none can be
+// left behind or replaced, and making one costs no filesystem work. Elsewhere
+// (and under ScopedFilesystemSocketsForTesting) a listener lives in a fresh
+// private (0700) directory under $TMPDIR or /tmp
 // (refused when that base is unsafe: owned by another user than us or root,
 // or world-writable without the sticky bit); its address is
 // "unix:<socket path>". The directory is made and removed through
@@ -83,10 +87,10 @@ class UnixListener final : public Listener {
   std::atomic<bool> handed_over_{false};
 };
 
-// Creates a private directory and a listening socket in it. Errors:
-// `kFailedPrecondition` when $TMPDIR (or /tmp) is unsafe (see above); those
-// of open, mkdirat, socket, bind and listen (EMFILE -> kResourceExhausted,
-// ...). On error nothing is left behind.
+// Creates a listening socket at an abstract address, or (see above) in a
+// private directory. Errors: `kFailedPrecondition` when $TMPDIR (or /tmp) is
+// unsafe (see above); those of open, mkdirat, socket, bind and listen
+// (EMFILE -> kResourceExhausted, ...). On error nothing is left behind.
 [[nodiscard]] absl::StatusOr<std::unique_ptr<Listener>> ListenUnix();
 
 // Rebuilds a listener from an inherited listening descriptor `fd` (in a
@@ -94,7 +98,20 @@ class UnixListener final : public Listener {
 [[nodiscard]] std::unique_ptr<Listener> AdoptUnixListener(int fd,
                                                           std::string address);
 
-// Connects to `address` ("unix:<path>" or a bare path). `kUnavailable` when
+// Test-only: while one is alive, ListenUnix makes socket directories on
+// every OS (the portable path), so Linux tests can check them.
+class ScopedFilesystemSocketsForTesting {
+ public:
+  ScopedFilesystemSocketsForTesting();
+  ~ScopedFilesystemSocketsForTesting();
+  ScopedFilesystemSocketsForTesting(const ScopedFilesystemSocketsForTesting&) =
+      delete;
+  ScopedFilesystemSocketsForTesting& operator=(
+      const ScopedFilesystemSocketsForTesting&) = delete;
+};
+
+// Connects to `address` ("unix:<path>", "unix:@<abstract name>" or a bare
+// path). `kUnavailable` when
 // nothing listens there, `kPermissionDenied` when the listener belongs to
 // another user, `kInvalidArgument` for a path too long for a socket address.
 [[nodiscard]] absl::StatusOr<std::unique_ptr<Channel>> ConnectUnix(

@@ -12,6 +12,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "backends/thread/thread_resources.h"
 
 namespace mproc::thread {
@@ -26,10 +27,12 @@ class Counted {
   ~Counted() { open_transports.fetch_sub(1); }
 };
 
-// Blocks on `mu` until `ready()` or the caller's stop token stops; returns
-// false when stopped first. `mu` is held on return.
+// Blocks on `mu` until `ready()`, the caller's stop token stops or
+// `deadline` passes; returns false when stopped or past the deadline first.
+// `mu` is held on return.
 template <typename Ready>
-bool LockWhenReadyOrStopped(absl::Mutex& mu, Ready ready) {
+bool LockWhenReadyOrStopped(absl::Mutex& mu, Ready ready,
+                            absl::Time deadline = absl::InfiniteFuture()) {
   std::stop_token token = CurrentStopToken();
   // A stop request touches `mu`, so absl::Mutex re-evaluates the condition.
   std::stop_callback wake(token, [&mu] { absl::MutexLock lock(&mu); });
@@ -37,9 +40,11 @@ bool LockWhenReadyOrStopped(absl::Mutex& mu, Ready ready) {
     Ready* ready;
     std::stop_token* token;
   } args{&ready, &token};
-  mu.LockWhen(absl::Condition(
-      +[](Args* a) { return (*a->ready)() || a->token->stop_requested(); },
-      &args));
+  mu.LockWhenWithDeadline(
+      absl::Condition(
+          +[](Args* a) { return (*a->ready)() || a->token->stop_requested(); },
+          &args),
+      deadline);
   return ready();
 }
 
@@ -70,16 +75,24 @@ class MemoryChannel final : public Channel, Counted {
     return absl::OkStatus();
   }
 
-  absl::StatusOr<size_t> ReadSome(gsl::span<char> buffer) override {
+  absl::StatusOr<size_t> ReadSomeUntil(gsl::span<char> buffer,
+                                       absl::Time deadline) override {
+    if (buffer.empty()) {
+      return absl::InvalidArgumentError("ReadSome needs a non-empty buffer");
+    }
     Pipe& pipe = *in_;
     const bool ready = LockWhenReadyOrStopped(
-        pipe.mu, [&pipe]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+        pipe.mu,
+        [&pipe]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
           return pipe.read_offset < pipe.data.size() || pipe.writer_closed ||
                  pipe.reader_closed;
-        });
+        },
+        deadline);
     absl::StatusOr<size_t> result = size_t{0};  // the writer closed
-    if (!ready) {
+    if (!ready && CurrentStopToken().stop_requested()) {
       result = absl::CancelledError("the calling child was cancelled");
+    } else if (!ready) {
+      result = absl::DeadlineExceededError("nothing to read by the deadline");
     } else if (pipe.reader_closed) {
       result = absl::FailedPreconditionError("read on a closed channel");
     } else if (pipe.read_offset < pipe.data.size()) {

@@ -240,8 +240,13 @@ int ConnectAsAnotherUser(const std::string& path) {
   sockaddr_un address{};
   address.sun_family = AF_UNIX;
   std::strncpy(address.sun_path, path.c_str(), sizeof(address.sun_path) - 1);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) !=
-      0) {
+  socklen_t length = sizeof(address);
+  if (path[0] == '@') {  // abstract: any user may connect; the server checks
+    address.sun_path[0] = '\0';
+    length =
+        static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size());
+  }
+  if (connect(fd, reinterpret_cast<sockaddr*>(&address), length) != 0) {
     Report(absl::StrCat("connect: ", std::strerror(errno)));
     return 7;
   }

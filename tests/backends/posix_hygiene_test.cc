@@ -19,6 +19,7 @@
 #include "api/current_process.h"
 #include "api/manager.h"
 #include "api/process.h"
+#include "backends/posix/unix_socket_transport.h"
 #include "gtest/gtest.h"
 #include "tests/backends/posix_probe.h"
 #include "tests/backends/posix_test_util.h"
@@ -63,7 +64,23 @@ TEST_P(PosixHygieneTest, ThousandStartJoinCyclesLeaveNoZombieAndNoDescriptor) {
   EXPECT_EQ(testing::ProbePosixResources(), baseline);
 }
 
+TEST_P(PosixHygieneTest, ManagerAddressIsAbstractAndGoneAfterShutdown) {
+  const conformance::ResourceSnapshot baseline = testing::ProbePosixResources();
+  ASSERT_OK_AND_ASSIGN(Manager manager, ctx().StartManager());
+  const std::string address = manager.address();
+  ASSERT_TRUE(absl::StartsWith(address, "unix:@mproc-")) << address;
+  EXPECT_EQ(address.size(), std::string("unix:@mproc-").size() + 22);
+  ASSERT_OK_AND_ASSIGN(ListProxy<int64_t> list, manager.List<int64_t>());
+  ASSERT_OK(list.Append(1));
+  ASSERT_OK(manager.Shutdown());
+  // Nothing listens there any more, and no file was ever made.
+  EXPECT_THAT(ctx().backend().Connect(address),
+              StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_EQ(testing::ProbePosixResources(), baseline);
+}
+
 TEST_P(PosixHygieneTest, ManagerSocketDirectoryIsPrivateAndRemovedAtShutdown) {
+  const posix::ScopedFilesystemSocketsForTesting filesystem_sockets;
   const conformance::ResourceSnapshot baseline = testing::ProbePosixResources();
   ASSERT_OK_AND_ASSIGN(Manager manager, ctx().StartManager());
   const std::string address = manager.address();
@@ -104,6 +121,7 @@ INSTANTIATE_TEST_SUITE_P(Posix, PosixHygieneTest,
 // A Manager owner killed by SIGKILL cannot remove its socket directory; the
 // next Manager started by the same user does, once the socket is stale.
 TEST(PosixSocketDirectoryTest, StaleDirectoryOfAKilledOwnerIsRemoved) {
+  const posix::ScopedFilesystemSocketsForTesting filesystem_sockets;
   const char* tmpdir = std::getenv("TMPDIR");
   std::string pattern = absl::StrCat(
       tmpdir != nullptr && tmpdir[0] == '/' ? tmpdir : "/tmp", "/mproc-XXXXXX");

@@ -1,5 +1,6 @@
-// POSIX only: Manager socket directories are made only under a safe $TMPDIR,
-// and removed through descriptors, never by path.
+// POSIX only: Manager socket directories (the portable path; Linux uses
+// abstract addresses) are made only under a safe $TMPDIR, and removed through
+// descriptors, never by path.
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "api/context.h"
 #include "api/manager.h"
+#include "backends/posix/unix_socket_transport.h"
 #include "gmock/gmock.h"
 #include "gsl/util"
 #include "gtest/gtest.h"
@@ -23,7 +25,8 @@ using ::mproc::testing::StatusIs;
 using ::testing::HasSubstr;
 
 // A fresh directory under /tmp, removed (with its contents) at the end of
-// the test, set as $TMPDIR for the test's duration.
+// the test, set as $TMPDIR for the test's duration; Managers started
+// meanwhile use socket directories (the portable path) on Linux too.
 class ScopedTmpdir {
  public:
   ScopedTmpdir() {
@@ -45,6 +48,7 @@ class ScopedTmpdir {
   bool ok() const { return !path_.empty(); }
 
  private:
+  posix::ScopedFilesystemSocketsForTesting filesystem_sockets_;
   std::string path_;
   std::optional<std::string> old_;
 };
@@ -57,6 +61,33 @@ int EntriesIn(const std::string& directory) {
   }
   return count;
 }
+
+#ifdef __linux__
+// Abstract addresses never touch the filesystem, so no $TMPDIR can spoil
+// them.
+TEST(PosixTmpdirTest, AbstractAddressesIgnoreAnUnsafeTmpdir) {
+  std::string path = "/tmp/mproc-tmpdir-test-XXXXXX";
+  ASSERT_NE(mkdtemp(path.data()), nullptr);
+  const auto remove = gsl::finally([&] { std::filesystem::remove_all(path); });
+  ASSERT_EQ(chmod(path.c_str(), 0777), 0);  // world-writable, not sticky
+  std::optional<std::string> old;
+  if (const char* value = std::getenv("TMPDIR")) old = std::string(value);
+  setenv("TMPDIR", path.c_str(), 1);
+  const auto restore = gsl::finally([&] {
+    if (old.has_value()) {
+      setenv("TMPDIR", old->c_str(), 1);
+    } else {
+      unsetenv("TMPDIR");
+    }
+  });
+  ASSERT_OK_AND_ASSIGN(Context ctx, GetContext("posix:fork"));
+  ASSERT_OK_AND_ASSIGN(Manager manager, ctx.StartManager());
+  ASSERT_OK_AND_ASSIGN(ListProxy<int64_t> list, manager.List<int64_t>());
+  EXPECT_OK(list.Append(1));
+  EXPECT_OK(manager.Shutdown());
+  EXPECT_EQ(EntriesIn(path), 0);
+}
+#endif
 
 TEST(PosixTmpdirTest, WorldWritableTmpdirWithoutStickyBitIsRefused) {
   ScopedTmpdir tmpdir;

@@ -26,18 +26,11 @@
 namespace mproc::conformance {
 namespace {
 
+using ::mproc::testing::HoldsValue;
 using ::mproc::testing::StatusIs;
 using ::testing::HasSubstr;
 using ::testing::internal::CaptureStderr;
 using ::testing::internal::GetCapturedStderr;
-
-MATCHER_P(HoldsValue, matcher, "is OK and holds a value that matches") {
-  if (!arg.ok()) {
-    *result_listener << "whose status is " << arg.status();
-    return false;
-  }
-  return ::testing::ExplainMatchResult(matcher, *arg, result_listener);
-}
 
 // Closes this process's cached connection to `manager`, as a connection cut
 // by the network or the peer would be.
@@ -113,8 +106,9 @@ class RecordingChannel : public Channel {
     written_.append(bytes.data(), bytes.size());
     return inner_->WriteAll(bytes);
   }
-  absl::StatusOr<size_t> ReadSome(gsl::span<char> buffer) override {
-    return inner_->ReadSome(buffer);
+  absl::StatusOr<size_t> ReadSomeUntil(gsl::span<char> buffer,
+                                       absl::Time deadline) override {
+    return inner_->ReadSomeUntil(buffer, deadline);
   }
   void Close() override { inner_->Close(); }
 

@@ -15,9 +15,9 @@ class ChannelHandle : public Channel {
   [[nodiscard]] absl::Status WriteAll(absl::string_view bytes) override {
     return channel_->WriteAll(bytes);
   }
-  [[nodiscard]] absl::StatusOr<size_t> ReadSome(
-      gsl::span<char> buffer) override {
-    return channel_->ReadSome(buffer);
+  [[nodiscard]] absl::StatusOr<size_t> ReadSomeUntil(
+      gsl::span<char> buffer, absl::Time deadline) override {
+    return channel_->ReadSomeUntil(buffer, deadline);
   }
   void Close() override { channel_->Close(); }
 
@@ -43,7 +43,8 @@ absl::Status ScriptedChannel::WriteAll(absl::string_view bytes) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<size_t> ScriptedChannel::ReadSome(gsl::span<char> buffer) {
+absl::StatusOr<size_t> ScriptedChannel::ReadSomeUntil(gsl::span<char> buffer,
+                                                      absl::Time) {
   absl::MutexLock lock(&mu_);
   largest_read_offered_ = std::max(largest_read_offered_, buffer.size());
   if (closed_) return 0;

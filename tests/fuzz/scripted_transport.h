@@ -44,8 +44,10 @@ class ScriptedChannel : public Channel {
                   Responder on_write = nullptr);
 
   [[nodiscard]] absl::Status WriteAll(absl::string_view bytes) override;
-  [[nodiscard]] absl::StatusOr<size_t> ReadSome(
-      gsl::span<char> buffer) override;
+  // Never blocks (the script's end comes at once), so the deadline never
+  // matters.
+  [[nodiscard]] absl::StatusOr<size_t> ReadSomeUntil(
+      gsl::span<char> buffer, absl::Time deadline) override;
   void Close() override;
 
   // Everything written so far.

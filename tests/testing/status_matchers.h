@@ -9,6 +9,7 @@
 //   EXPECT_THAT(p.Start(), StatusIs(absl::StatusCode::kFailedPrecondition,
 //                                   HasSubstr("cannot start a process
 //                                   twice")));
+//   EXPECT_THAT(list.Size(), HoldsValue(3));
 //   ASSERT_OK(p.Join());
 //   ASSERT_OK_AND_ASSIGN(auto manager, ctx.StartManager());
 
@@ -53,6 +54,16 @@ MATCHER_P2(StatusIs, code, message_matcher,
 // Matches a Status (or StatusOr) whose code is `code`.
 inline auto StatusIs(absl::StatusCode code) {
   return StatusIs(code, ::testing::_);
+}
+
+// Matches an OK StatusOr whose value matches `matcher` (as
+// absl's IsOkAndHolds).
+MATCHER_P(HoldsValue, matcher, "is OK and holds a value that matches") {
+  if (!arg.ok()) {
+    *result_listener << "whose status is " << arg.status();
+    return false;
+  }
+  return ::testing::ExplainMatchResult(matcher, *arg, result_listener);
 }
 
 // The CPython phrase a lifecycle error starts with.

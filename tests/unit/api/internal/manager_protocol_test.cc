@@ -33,7 +33,9 @@ class FakeChannel : public Channel {
     written_.append(bytes.data(), bytes.size());
     return absl::OkStatus();
   }
-  absl::StatusOr<size_t> ReadSome(gsl::span<char> buffer) override {
+  // Never blocks, so the deadline never matters.
+  absl::StatusOr<size_t> ReadSomeUntil(gsl::span<char> buffer,
+                                       absl::Time) override {
     if (position_ == input_.size()) {
       if (!end_.ok()) return end_;
       return 0;

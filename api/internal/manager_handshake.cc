@@ -75,6 +75,11 @@ absl::Status AcceptHandshake(Backend& backend, absl::string_view authkey,
       !s.ok()) {
     return s;
   }
+  // While the client works out its answer: a process's first HMAC is slow
+  // (the crypto library's first use in a new thread of a fresh process).
+  absl::StatusOr<std::string> expected =
+      Mac(backend, authkey, kClientTag, *server_nonce);
+  if (!expected.ok()) return expected.status();
   absl::StatusOr<std::optional<std::string>> frame = reader.Next();
   if (!frame.ok()) return frame.status();
   if (!frame->has_value()) {
@@ -92,9 +97,6 @@ absl::Status AcceptHandshake(Backend& backend, absl::string_view authkey,
     return absl::InvalidArgumentError(
         "authentication failed: malformed Hello or no Hello");
   }
-  absl::StatusOr<std::string> expected =
-      Mac(backend, authkey, kClientTag, *server_nonce);
-  if (!expected.ok()) return expected.status();
   if (!ConstantTimeEquals(*answer, *expected)) {
     SendRefusal(channel,
                 absl::UnauthenticatedError(
@@ -131,11 +133,12 @@ absl::Status OfferHandshake(Backend& backend, absl::string_view authkey,
   std::string frame;
   AppendFrame(hello.data(), frame);
   if (absl::Status s = channel.WriteAll(frame); !s.ok()) return s;
-  absl::StatusOr<std::string> proof = ReadReply(reader, address);
-  if (!proof.ok()) return proof.status();
+  // While the server checks the answer.
   absl::StatusOr<std::string> expected =
       Mac(backend, authkey, kServerTag, *client_nonce);
   if (!expected.ok()) return expected.status();
+  absl::StatusOr<std::string> proof = ReadReply(reader, address);
+  if (!proof.ok()) return proof.status();
   if (!ConstantTimeEquals(*proof, *expected)) {
     return absl::UnauthenticatedError(absl::StrCat(
         "the server at ", address,

@@ -1,12 +1,29 @@
 # Helper functions shared by every folder.
 include_guard(GLOBAL)
 
+# mproc_library_options(<target>)
+# Compile options of mproc's own libraries (the api and every backend). On ELF
+# systems, -fno-plt: calls into shared libraries go through GOT entries bound
+# when the program loads, not through lazily bound PLT stubs. A forked child
+# runs mproc code its parent never ran (the child's prologue, the Manager
+# server), and each first call through a lazy stub would make it search every
+# loaded library's symbol table (Debian's Abseil alone is dozens of
+# libraries), touching pages copy-on-write: about 10 us a symbol, 0.2 ms per
+# Manager server measured here. The options are PRIVATE: they do not change
+# how the user's own code is compiled.
+function(mproc_library_options TARGET)
+  if(NOT WIN32)
+    target_compile_options(${TARGET} PRIVATE -fno-plt)
+  endif()
+endfunction()
+
 # mproc_add_backend(NAME <name> SOURCES ...)
 # Declares backend `name` as an OBJECT library (so its self-registration survives static
 # linking) with the alias mproc::<name>. A backend links only mproc::api.
 function(mproc_add_backend)
   cmake_parse_arguments(ARG "" "NAME" "SOURCES;LIBS" ${ARGN})
   add_library(mproc_${ARG_NAME} OBJECT ${ARG_SOURCES})
+  mproc_library_options(mproc_${ARG_NAME})
   target_link_libraries(mproc_${ARG_NAME} PUBLIC mproc::api ${ARG_LIBS})
   add_library(mproc::${ARG_NAME} ALIAS mproc_${ARG_NAME})
 endfunction()

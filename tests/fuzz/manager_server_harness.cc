@@ -1,5 +1,6 @@
 // The Manager server's request handling, through the whole server
-// (internal::ServeManager) over scripted in-memory clients.
+// (internal::ServeManager) over scripted in-memory clients, each served in
+// turn on the accepting thread (InlineListener).
 //
 // Input: up to kMaxClients client records, each
 //   flags (1 byte)   bit 0: authenticate with the real key first (see
@@ -15,8 +16,11 @@
 // fuzzed without the server around them (manager_store_harness.cc).
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -191,15 +195,56 @@ absl::Status CheckReplies(absl::string_view written, bool may_get_ok,
   return absl::OkStatus();
 }
 
+// InlineListener
+//
+// Serves each connection on the accepting thread instead of a thread of its
+// own: ServeManager's start_thread hands the connection's body here, and the
+// next Accept runs it before taking the next client. The scripted clients
+// never block and come one after another anyway (ScriptedListener), so a run
+// is deterministic and creates no thread (several times more executions a
+// second).
+class InlineListener : public Listener {
+ public:
+  explicit InlineListener(ScriptedListener& inner) : inner_(inner) {}
+
+  std::string address() const override { return inner_.address(); }
+  [[nodiscard]] absl::StatusOr<std::unique_ptr<Channel>> Accept() override {
+    RunPending();
+    return inner_.Accept();
+  }
+  void Close() override { inner_.Close(); }
+
+  internal::ServerOptions Options() {
+    internal::ServerOptions options;
+    options.start_thread = [this](std::function<void()> body) {
+      pending_.push_back(std::move(body));
+      return std::thread();  // not joinable: the server does not join it
+    };
+    return options;
+  }
+
+ private:
+  void RunPending() {
+    std::vector<std::function<void()>> bodies = std::move(pending_);
+    pending_.clear();
+    for (std::function<void()>& body : bodies) body();
+  }
+
+  ScriptedListener& inner_;
+  // Only the accepting thread touches it.
+  std::vector<std::function<void()>> pending_;
+};
+
 absl::Status RunAgainstServer(const std::vector<ClientScript>& clients) {
   std::vector<std::shared_ptr<ScriptedChannel>> channels;
   for (const ClientScript& client : clients) {
     channels.push_back(MakeChannel(client));
   }
-  ScriptedListener listener(channels);
+  ScriptedListener scripted(channels);
+  InlineListener listener(scripted);
   FuzzBackend backend;
   const absl::Status served =
-      internal::ServeManager(listener, backend, kAuthkey);
+      internal::ServeManager(listener, backend, kAuthkey, listener.Options());
   if (!served.ok() && !absl::IsCancelled(served)) {
     return absl::InternalError(absl::StrCat(
         "ServeManager returned an undocumented error: ", served.ToString()));

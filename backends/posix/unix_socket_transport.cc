@@ -1,23 +1,16 @@
 // POSIX only: Manager listeners and channels over Unix-domain sockets.
 #include "backends/posix/unix_socket_transport.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <sys/random.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
-#include <cstddef>
-#include <cstdlib>
 #include <cstring>
-#include <ctime>
 #include <utility>
-#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -25,57 +18,12 @@
 #include "api/fork_safety.h"
 #include "backends/posix/poll_timeout.h"
 #include "backends/posix/posix_errors.h"
-#include "gsl/util"
+#include "backends/posix/socket_address.h"
 
 namespace mproc::posix {
-
-constexpr char kSocketFile[] = "manager.sock";
-
-// Owns the directory through descriptors: its parent's (`base`) and its own,
-// so removal never follows a path that may have changed since.
-class SocketDirectory {
- public:
-  SocketDirectory(Fd base, std::string name, Fd directory,
-                  std::string socket_path)
-      : base_(std::move(base)),
-        name_(std::move(name)),
-        directory_(std::move(directory)),
-        socket_path_(std::move(socket_path)),
-        creator_(getpid()) {}
-  SocketDirectory(const SocketDirectory&) = delete;
-  SocketDirectory& operator=(const SocketDirectory&) = delete;
-  ~SocketDirectory() {
-    if (getpid() != creator_) return;
-    (void)unlinkat(directory_.get(), kSocketFile, 0);  // absent if bind failed
-    (void)unlinkat(base_.get(), name_.c_str(), AT_REMOVEDIR);
-  }
-
-  const std::string& socket_path() const { return socket_path_; }
-
- private:
-  const Fd base_;
-  const std::string name_;
-  const Fd directory_;
-  const std::string socket_path_;
-  const pid_t creator_;
-};
-
 namespace {
 
 constexpr absl::string_view kAddressPrefix = "unix:";
-
-// Fills `out` with `path` (a file, or "@name" in Linux's abstract
-// namespace) and returns the address's length; 0 when it does not fit.
-socklen_t MakeAddress(absl::string_view path, sockaddr_un& out) {
-  std::memset(&out, 0, sizeof(out));
-  out.sun_family = AF_UNIX;
-  if (path.empty() || path.size() >= sizeof(out.sun_path)) return 0;
-  std::memcpy(out.sun_path, path.data(), path.size());
-  if (path[0] != '@') return sizeof(out);
-  // An abstract name is exactly its bytes after a leading NUL.
-  out.sun_path[0] = '\0';
-  return static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size());
-}
 
 std::atomic<int> filesystem_sockets_for_testing{0};
 
@@ -109,174 +57,6 @@ absl::Status CheckPeerUser(int fd) {
 void LogLine(const std::string& text) {
   (void)RetryOnEintr(
       [&] { return write(STDERR_FILENO, text.data(), text.size()); });
-}
-
-// A socket directory this old whose socket refuses connections is stale; a
-// younger one may be between its bind and its listen.
-constexpr std::time_t kStaleAfterSeconds = 60;
-
-// True when nothing listens on the socket at `path` (ECONNREFUSED).
-bool RefusesConnections(const std::string& path) {
-  sockaddr_un address;
-  const socklen_t length = MakeAddress(path, address);
-  if (length == 0) return false;
-  Fd fd = Fd::Open([] {
-    return socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  });
-  if (!fd.valid()) return false;
-  const int connected = RetryOnEintr([&] {
-    return connect(fd.get(), reinterpret_cast<const sockaddr*>(&address),
-                   length);
-  });
-  return connected != 0 && errno == ECONNREFUSED;
-}
-
-// Removes this user's socket directories in `base` (open as `base_fd`)
-// whose creator died before it could remove them (a SIGKILLed Manager
-// owner): the socket file is there, older than kStaleAfterSeconds, and
-// refuses connections. Works through descriptors; removing a directory only
-// removes an empty one, so nothing else is ever deleted.
-void RemoveStaleSocketDirectories(int base_fd, const std::string& base) {
-  const int listing_fd =
-      openat(base_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (listing_fd < 0) return;
-  DIR* listing = fdopendir(listing_fd);
-  if (listing == nullptr) {
-    CloseDescriptor(listing_fd);
-    return;
-  }
-  const auto close_listing = gsl::finally([listing] { closedir(listing); });
-  const std::time_t now = std::time(nullptr);
-  while (const dirent* entry = readdir(listing)) {
-    if (!absl::StartsWith(entry->d_name, "mproc-")) continue;
-    struct stat info;
-    if (fstatat(base_fd, entry->d_name, &info, AT_SYMLINK_NOFOLLOW) != 0 ||
-        !S_ISDIR(info.st_mode) || info.st_uid != geteuid()) {
-      continue;
-    }
-    const int opened = openat(base_fd, entry->d_name,
-                              O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (opened < 0) continue;
-    const Fd directory(opened);
-    if (fstatat(directory.get(), kSocketFile, &info, AT_SYMLINK_NOFOLLOW) !=
-            0 ||
-        !S_ISSOCK(info.st_mode) || now - info.st_mtime < kStaleAfterSeconds ||
-        !RefusesConnections(
-            absl::StrCat(base, "/", entry->d_name, "/", kSocketFile))) {
-      continue;
-    }
-    (void)unlinkat(directory.get(), kSocketFile, 0);
-    (void)unlinkat(base_fd, entry->d_name, AT_REMOVEDIR);
-  }
-}
-
-// OK when `base` (described by `info`) is a directory no other user can
-// tamper with: owned by us or root, and sticky if world-writable.
-absl::Status CheckBaseIsSafe(const std::string& base, const struct stat& info,
-                             bool from_tmpdir) {
-  const std::string what = from_tmpdir
-                               ? absl::StrCat("$TMPDIR (", base, ")")
-                               : absl::StrCat(base, " (no $TMPDIR set)");
-  if (!S_ISDIR(info.st_mode)) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        what, " is not a directory; set TMPDIR to a directory of yours"));
-  }
-  if (info.st_uid != geteuid() && info.st_uid != 0) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        what, " belongs to uid ", info.st_uid, ", neither this user (uid ",
-        geteuid(),
-        ") nor root, who could replace the Manager's socket directory; set "
-        "TMPDIR to a directory of yours (mkdir -m 700 ~/tmp)"));
-  }
-  if ((info.st_mode & S_IWOTH) != 0 && (info.st_mode & S_ISVTX) == 0) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        what,
-        " is world-writable without the sticky bit, so any user could remove "
-        "or replace the Manager's socket directory; set the sticky bit "
-        "(chmod +t, as /tmp has) or set TMPDIR to a private directory"));
-  }
-  return absl::OkStatus();
-}
-
-// A fresh name "mproc-" + `length` random letters and digits.
-std::string RandomName(size_t length) {
-  static constexpr char kChars[] =
-      "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-  std::vector<unsigned char> bytes(length);
-  if (getrandom(bytes.data(), bytes.size(), GRND_NONBLOCK) !=
-      static_cast<ssize_t>(bytes.size())) {
-    // No entropy yet: still unique enough, as mkdirat and bind refuse a
-    // taken name.
-    const uint64_t mixed =
-        static_cast<uint64_t>(getpid()) * 0x9e3779b97f4a7c15u ^
-        static_cast<uint64_t>(std::time(nullptr)) ^
-        static_cast<uint64_t>(absl::ToUnixNanos(ForkSafeNow()));
-    for (size_t i = 0; i < bytes.size(); ++i) {
-      bytes[i] ^= static_cast<unsigned char>(mixed >> (8 * (i % 8)));
-    }
-  }
-  std::string name = "mproc-";
-  for (unsigned char byte : bytes) name += kChars[byte % (sizeof(kChars) - 1)];
-  return name;
-}
-
-absl::StatusOr<std::shared_ptr<SocketDirectory>> MakeSocketDirectory() {
-  std::string base = "/tmp";
-  bool from_tmpdir = false;
-  if (const char* tmpdir = std::getenv("TMPDIR");
-      tmpdir != nullptr && tmpdir[0] == '/') {
-    base = tmpdir;
-    from_tmpdir = true;
-    while (base.size() > 1 && base.back() == '/') base.pop_back();
-    // "<base>/mproc-XXXXXX/manager.sock" must fit a socket address (with
-    // its NUL): else /tmp.
-    if (base.size() + std::strlen("/mproc-XXXXXX/") +
-            std::strlen(kSocketFile) >=
-        sizeof(sockaddr_un::sun_path)) {
-      base = "/tmp";
-      from_tmpdir = false;
-    }
-  }
-  const int opened = open(base.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (opened < 0) {
-    return ErrnoStatus(errno, absl::StrCat("open(", base, ")"),
-                       "set TMPDIR to an existing directory of yours");
-  }
-  Fd base_fd(opened);
-  struct stat info;
-  if (fstat(base_fd.get(), &info) != 0) {
-    return ErrnoStatus(errno, absl::StrCat("fstat(", base, ")"), "");
-  }
-  if (absl::Status safe = CheckBaseIsSafe(base, info, from_tmpdir);
-      !safe.ok()) {
-    return safe;
-  }
-  RemoveStaleSocketDirectories(base_fd.get(), base);
-  for (int attempt = 0; attempt < 100; ++attempt) {
-    std::string name = RandomName(6);
-    if (mkdirat(base_fd.get(), name.c_str(), 0700) != 0) {
-      if (errno == EEXIST) continue;
-      return ErrnoStatus(errno, absl::StrCat("mkdir(", base, "/", name, ")"),
-                         "make $TMPDIR (or /tmp) writable, or free space");
-    }
-    const int directory =
-        openat(base_fd.get(), name.c_str(),
-               O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (directory < 0) {
-      const int error = errno;
-      (void)unlinkat(base_fd.get(), name.c_str(), AT_REMOVEDIR);
-      return ErrnoStatus(error, absl::StrCat("open(", base, "/", name, ")"),
-                         "raise the descriptor limit (ulimit -n) or close "
-                         "descriptors");
-    }
-    std::string socket_path = absl::StrCat(base, "/", name, "/", kSocketFile);
-    return std::make_shared<SocketDirectory>(std::move(base_fd),
-                                             std::move(name), Fd(directory),
-                                             std::move(socket_path));
-  }
-  return absl::AlreadyExistsError(
-      absl::StrCat("no free directory name in ", base,
-                   " after 100 attempts; clean up ", base, "/mproc-*"));
 }
 
 // UnixChannel
@@ -438,9 +218,9 @@ absl::StatusOr<std::unique_ptr<Listener>> ListenAbstract() {
   absl::StatusOr<Fd> fd = NewListeningSocket();
   if (!fd.ok()) return fd.status();
   for (int attempt = 0; attempt < 100; ++attempt) {
-    const std::string path = absl::StrCat("@", RandomName(22));
+    const std::string path = absl::StrCat("@", RandomSocketName(22));
     sockaddr_un address;
-    const socklen_t length = MakeAddress(path, address);
+    const socklen_t length = MakeUnixAddress(path, address);
     if (bind(fd->get(), reinterpret_cast<const sockaddr*>(&address), length) !=
         0) {
       if (errno == EADDRINUSE) continue;
@@ -474,7 +254,7 @@ absl::StatusOr<std::unique_ptr<Listener>> ListenUnix() {
   if (!directory.ok()) return directory.status();
   const std::string& path = (*directory)->socket_path();
   sockaddr_un address;
-  const socklen_t length = MakeAddress(path, address);
+  const socklen_t length = MakeUnixAddress(path, address);
   if (length == 0) {
     return absl::InternalError(absl::StrCat("socket path too long: ", path));
   }
@@ -503,7 +283,7 @@ absl::StatusOr<std::unique_ptr<Channel>> ConnectUnix(
     path.remove_prefix(kAddressPrefix.size());
   }
   sockaddr_un target;
-  const socklen_t length = MakeAddress(path, target);
+  const socklen_t length = MakeUnixAddress(path, target);
   if (length == 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("'", address, "' is not a Unix socket address"));

@@ -27,13 +27,9 @@
 #include "absl/strings/string_view.h"
 #include "api/backend.h"
 #include "backends/posix/posix_fd.h"
+#include "backends/posix/socket_directory.h"
 
 namespace mproc::posix {
-
-// The private directory that holds one listener's socket. Its destructor
-// removes the socket and the directory, in the process that created them
-// only (a forked copy never does).
-class SocketDirectory;
 
 // UnixListener
 //

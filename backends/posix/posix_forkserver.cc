@@ -216,6 +216,12 @@ absl::StatusOr<Reply> AwaitReply(const Server& server, int channel) {
         pidfd = Fd(fd);
       }
     }
+    if (n > 0 && (message.msg_flags & MSG_CTRUNC) != 0) {
+      // The pidfd did not fit this process's descriptor table. The child
+      // waits for kGo: the channel's end makes it exit.
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "no descriptor left for the child's pidfd; ", kFdAdvice));
+    }
     if (n == 0) return ServerGone(server.pid, "while starting this child");
     if (n < 0) {
       if (errno == EINTR || errno == EAGAIN) continue;
@@ -392,20 +398,23 @@ absl::StatusOr<std::unique_ptr<Child>> LaunchForkServer(
   if (!ours.valid()) return ErrnoStatus(errno, "socketpair", kFdAdvice);
   // Most requests fit the socket buffer: the child finds them waiting.
   std::string bytes = *std::move(message);
-  const size_t before = bytes.size();
   absl::string_view rest = bytes;
   {
     const ssize_t n =
         send(ours.get(), rest.data(), rest.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
     if (n > 0) rest.remove_prefix(static_cast<size_t>(n));
   }
-  (void)before;
+  // Reserves the descriptor the child's pidfd needs (see LaunchFork), so a
+  // full descriptor table fails here, before any child exists.
+  absl::StatusOr<Fd> reserved = OpenPidfd(getpid());
+  if (!reserved.ok()) return reserved.status();
   if (absl::Status sent = SendControl(
           **server, theirs.get(), listener != nullptr ? listener->fd() : -1);
       !sent.ok()) {
     return sent;
   }
   theirs.Reset();
+  reserved->Reset();
   absl::StatusOr<Reply> reply = AwaitReply(**server, ours.get());
   if (!reply.ok()) return reply.status();  // the child, if any, exits
   std::string tail = absl::StrCat(rest, absl::string_view(&kGo, 1));

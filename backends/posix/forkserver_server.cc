@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -91,9 +92,12 @@ void ArrangeDescriptors(const Received& received) {
 }
 
 // The forked child: waits for its parent's go, then runs the request.
+// `limit`: the descriptor limit the server was started with (it raised its
+// own).
 [[noreturn]] void RunServedChild(Backend* backend, const Received& received,
-                                 pid_t server_pid) {
+                                 pid_t server_pid, const rlimit& limit) {
   ResetSignalState();
+  (void)setrlimit(RLIMIT_NOFILE, &limit);
   ArrangeDescriptors(received);
   absl::StatusOr<SpawnMessage> message = ReadSpawnMessage(kRequestFd);
   char go = 0;
@@ -149,6 +153,21 @@ class ForkServer {
     // Ctrl-C in a terminal reaches the whole process group: the parent
     // decides what it means, not its server (as CPython's forkserver).
     (void)signal(SIGINT, SIG_IGN);
+    // Its children get the parent's standard streams with each request: it
+    // keeps stderr alone (for its own failure), so it holds no pipe of the
+    // parent's open on stdin or stdout.
+    if (const int null = open("/dev/null", O_RDWR | O_CLOEXEC); null >= 0) {
+      (void)dup2(null, STDIN_FILENO);
+      (void)dup2(null, STDOUT_FILENO);
+      if (null > STDERR_FILENO) CloseDescriptor(null);
+    }
+    // One descriptor per running child: as many as the hard limit allows
+    // (each child gets the limit back).
+    if (getrlimit(RLIMIT_NOFILE, &limit_) == 0) {
+      rlimit raised = limit_;
+      raised.rlim_cur = raised.rlim_max;
+      (void)setrlimit(RLIMIT_NOFILE, &raised);
+    }
     sigset_t child_ended;
     sigemptyset(&child_ended);
     sigaddset(&child_ended, SIGCHLD);
@@ -233,7 +252,7 @@ class ForkServer {
       CloseDescriptor(control_);
       CloseDescriptor(reaper);
       CloseDescriptor(parent_fd);
-      RunServedChild(backend_, received, server);
+      RunServedChild(backend_, received, server, limit_);
     }
     const int fork_error = errno;
     const int channel = std::exchange(received.channel, -1);
@@ -276,6 +295,7 @@ class ForkServer {
 
   Backend* const backend_;
   const int control_;
+  rlimit limit_{.rlim_cur = RLIM_INFINITY, .rlim_max = RLIM_INFINITY};
   // Each running child's channel to its parent.
   absl::flat_hash_map<pid_t, int> channels_;
 };

@@ -39,6 +39,7 @@ constexpr absl::string_view kStartAgain =
 
 // The running fork server, as its parent sees it.
 struct Server {
+  pid_t owner = 0;  // the process that started it
   pid_t pid = 0;
   Fd control;                     // SOCK_SEQPACKET, our end
   Fd watch;                       // its pidfd, polled while a Start waits
@@ -86,6 +87,7 @@ absl::StatusOr<std::shared_ptr<Server>> StartServer() {
   reserved->Reset();
   reserved2->Reset();
   auto server = std::make_shared<Server>();
+  server->owner = getpid();
   server->pid = *pid;
   server->control = std::move(ours);
   absl::StatusOr<std::unique_ptr<Child>> handle =
@@ -109,6 +111,11 @@ absl::StatusOr<std::shared_ptr<Server>> RunningServer() {
     current_server = new std::shared_ptr<Server>();
   }
   std::shared_ptr<Server>& server = *current_server;
+  if (server != nullptr && server->owner != getpid()) {
+    // A child forked without mproc (ForgetForkServerInChild did not run):
+    // its parent's server, never used or destroyed here.
+    new std::shared_ptr<Server>(std::move(server));
+  }
   if (server != nullptr) {
     // Reaps it if it has ended.
     absl::StatusOr<std::optional<ExitStatus>> ended =

@@ -145,6 +145,46 @@ TEST_F(PosixForkServerTest, ThreadedParentStartsAThousandChildrenNoneHangs) {
   EXPECT_EQ(hung, 0);
 }
 
+TEST_F(PosixForkServerTest, ThreadsStartingAtOnceEachGetTheirOwnChild) {
+  constexpr int kThreads = 4;
+  constexpr int kEach = 50;
+  std::vector<std::thread> threads;
+  std::atomic<int> wrong{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        const int code = (t * kEach + i) % 256;
+        Process p = ctx_->NewProcess(Target(&workloads::ExitWith, code));
+        if (!p.Start().ok() || !p.Join(kDeadline).ok() ||
+            p.exitcode() != code) {
+          ++wrong;
+        }
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(wrong, 0);
+}
+
+TEST_F(PosixForkServerTest, ForkedChildStartsItsOwnServer) {
+  ASSERT_OK_AND_ASSIGN(Context fork, GetContext("posix:fork"));
+  const pid_t parents_server = server_;
+  Process p = fork.NewProcess(Target([parents_server]() -> int {
+    absl::StatusOr<Context> ctx = GetContext("posix:forkserver");
+    if (!ctx.ok()) return 2;
+    Process grandchild = ctx->NewProcess(Target(&workloads::ExitWith, 7));
+    if (!grandchild.Start().ok() || !grandchild.Join(kDeadline).ok()) return 3;
+    if (grandchild.exitcode() != 7) return 4;
+    // The grandchild's parent is this process's own server.
+    std::vector<pid_t> servers = ForkServers();
+    if (servers.size() != 1 || servers[0] == parents_server) return 5;
+    return 0;
+  }));
+  ASSERT_OK(p.Start());
+  ASSERT_OK(p.Join(kDeadline));
+  EXPECT_EQ(p.exitcode(), 0);
+}
+
 TEST_F(PosixForkServerTest, ParentOf256MiBStartsChildren) {
   constexpr size_t kSize = size_t{256} << 20;
   auto memory = std::make_unique<char[]>(kSize);

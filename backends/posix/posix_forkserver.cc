@@ -6,9 +6,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
-#include <climits>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -239,7 +237,12 @@ absl::StatusOr<Reply> AwaitReply(const Server& server, int channel) {
     }
     got += static_cast<size_t>(n);
   }
-  if (value <= 0) {
+  if (value == 0) {
+    return absl::InternalError(
+        "the fork server's reply is malformed; parent and server must be the "
+        "same build of the program");
+  }
+  if (value < 0) {
     const int error = static_cast<int>(-value);
     return ErrnoStatus(error, "fork (in the fork server)",
                        ProcessStartAdvice(error));
@@ -247,13 +250,13 @@ absl::StatusOr<Reply> AwaitReply(const Server& server, int channel) {
   return Reply{.pid = static_cast<pid_t>(value), .pidfd = std::move(pidfd)};
 }
 
-// Writes all of `bytes` on `fd`.
-absl::Status SendAll(int fd, absl::string_view bytes, int flags) {
-  while (!bytes.empty()) {
-    const ssize_t n =
-        send(fd, bytes.data(), bytes.size(), flags | MSG_NOSIGNAL);
+// Writes `rest` on `fd`, removing what it sent: all of it, or with
+// MSG_DONTWAIT in `flags` as much as the socket takes now.
+absl::Status Send(int fd, absl::string_view& rest, int flags) {
+  while (!rest.empty()) {
+    const ssize_t n = send(fd, rest.data(), rest.size(), flags | MSG_NOSIGNAL);
     if (n >= 0) {
-      bytes.remove_prefix(static_cast<size_t>(n));
+      rest.remove_prefix(static_cast<size_t>(n));
     } else if ((flags & MSG_DONTWAIT) != 0 &&
                (errno == EAGAIN || errno == EWOULDBLOCK)) {
       return absl::OkStatus();  // the rest later
@@ -284,13 +287,10 @@ absl::StatusOr<std::unique_ptr<Child>> LaunchForkServer(
   });
   if (!ours.valid()) return ErrnoStatus(errno, "socketpair", kFdAdvice);
   // Most requests fit the socket buffer: the child finds them waiting.
-  std::string bytes = *std::move(message);
-  absl::string_view rest = bytes;
-  {
-    const ssize_t n =
-        send(ours.get(), rest.data(), rest.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
-    if (n > 0) rest.remove_prefix(static_cast<size_t>(n));
-  }
+  *message += kGo;  // sent only once the server's reply is in (below)
+  absl::string_view rest(*message);
+  rest.remove_suffix(1);
+  if (absl::Status s = Send(ours.get(), rest, MSG_DONTWAIT); !s.ok()) return s;
   // Reserves the descriptor the child's pidfd needs (see LaunchFork), so a
   // full descriptor table fails here, before any child exists.
   absl::StatusOr<Fd> reserved = OpenPidfd(getpid());
@@ -304,8 +304,8 @@ absl::StatusOr<std::unique_ptr<Child>> LaunchForkServer(
   reserved->Reset();
   absl::StatusOr<Reply> reply = AwaitReply(**server, ours.get());
   if (!reply.ok()) return reply.status();  // the child, if any, exits
-  std::string tail = absl::StrCat(rest, absl::string_view(&kGo, 1));
-  if (absl::Status s = SendAll(ours.get(), tail, 0); !s.ok()) {
+  rest = absl::string_view(rest.data(), rest.size() + 1);  // and kGo
+  if (absl::Status s = Send(ours.get(), rest, 0); !s.ok()) {
     if (reply->pidfd.valid()) {
       (void)SysPidfdSendSignal(reply->pidfd.get(), SIGKILL);
     }

@@ -53,6 +53,14 @@ int DescriptorsAboveStderr() {
 }
 MPROC_REGISTER_TARGET(DescriptorsAboveStderr);
 
+constexpr size_t kLargeArgument = size_t{4} << 20;
+
+// Exits 0 when `text` is kLargeArgument bytes of 'x'.
+int CheckLargeArgument(std::string text) {
+  return text == std::string(kLargeArgument, 'x') ? 0 : 1;
+}
+MPROC_REGISTER_TARGET(CheckLargeArgument);
+
 // This process's children whose command line names the fork server flag.
 std::vector<pid_t> ForkServers() {
   std::vector<pid_t> found;
@@ -180,6 +188,14 @@ TEST_F(PosixForkServerTest, ForkedChildStartsItsOwnServer) {
     if (servers.size() != 1 || servers[0] == parents_server) return 5;
     return 0;
   }));
+  ASSERT_OK(p.Start());
+  ASSERT_OK(p.Join(kDeadline));
+  EXPECT_EQ(p.exitcode(), 0);
+}
+
+TEST_F(PosixForkServerTest, RequestLargerThanTheSocketBufferArrivesWhole) {
+  Process p = ctx_->NewProcess(
+      Target(&CheckLargeArgument, std::string(kLargeArgument, 'x')));
   ASSERT_OK(p.Start());
   ASSERT_OK(p.Join(kDeadline));
   EXPECT_EQ(p.exitcode(), 0);

@@ -11,7 +11,8 @@
 //
 // A *registered* function (MPROC_REGISTER_TARGET, at namespace scope in a .cc)
 // runs on every start method: its arguments are encoded with their `Codec`s so
-// a re-executed child (posix:spawn, windows) can find it by name and decode
+// a child that does not share its parent's memory (posix:forkserver,
+// posix:spawn, windows) can find it by name and decode
 // them. Any other callable (a lambda, an unregistered function) runs only on
 // start methods that share memory at start (posix:fork, thread); Start on the
 // others returns `kInvalidArgument`.
@@ -209,8 +210,10 @@ requires std::invocable<F&> &&
 
 // Runs this program as a child when the command line says it was re-executed
 // by a backend (posix:spawn, windows): decodes the launch request, runs the
-// target, and exits with its exit code. Otherwise returns at once. Call it
-// first thing in `main`, before anything that parses flags.
+// target, and exits with its exit code; or as posix:forkserver's fork server,
+// which serves until its parent ends, then exits. Otherwise returns at once.
+// Call it first thing in `main`, before anything that parses flags or starts
+// a thread.
 void RunChildIfRequested(int argc, char** argv);
 
 }  // namespace mproc

@@ -23,6 +23,7 @@ namespace {
   // Only this thread exists here: the locks other parent threads held at
   // fork time were held by LaunchFork's thread instead, and are free now.
   AfterForkInChild();
+  ForgetForkServerInChild();
   ResetDescriptorsInChild();
   ResetSignalState();
   const int keep[] = {listener != nullptr ? listener->fd() : -1};
@@ -57,6 +58,7 @@ absl::StatusOr<std::unique_ptr<Child>> LaunchFork(
   // No other thread holds a lock the child may take, or is between creating
   // a descriptor and registering it (or deregistering and closing one).
   PrepareFork();
+  HoldForkServerForFork();
   HoldDescriptorsForFork();
   std::fflush(nullptr);  // or the child would write the parent's buffers again
   const pid_t pid = ForkWithSignalsBlocked();
@@ -65,6 +67,7 @@ absl::StatusOr<std::unique_ptr<Child>> LaunchFork(
   }
   const int fork_error = errno;
   ReleaseDescriptorsAfterFork();
+  ReleaseForkServerAfterFork();
   AfterForkInParent();
   if (pid < 0) {
     return ErrnoStatus(fork_error, "fork", ProcessStartAdvice(fork_error));

@@ -10,7 +10,6 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "api/wire.h"
 #include "backends/posix/child_side.h"
 #include "backends/posix/posix_child.h"
 #include "backends/posix/posix_errors.h"
@@ -114,23 +113,49 @@ class SpawnSetup {
 
 }  // namespace
 
+absl::StatusOr<pid_t> SpawnSelf(absl::string_view flag, int request_fd,
+                                int listener_fd) {
+  absl::StatusOr<std::string> program = ProgramToReexecute();
+  if (!program.ok()) return program.status();
+  Fd request_holder, listener_holder;
+  absl::StatusOr<int> request_above =
+      AboveFloor(request_fd, kListenerFd, request_holder);
+  if (!request_above.ok()) return request_above.status();
+  int listener_above = -1;
+  if (listener_fd >= 0) {
+    absl::StatusOr<int> fd =
+        AboveFloor(listener_fd, kListenerFd, listener_holder);
+    if (!fd.ok()) return fd.status();
+    listener_above = *fd;
+  }
+  SpawnSetup setup;
+  if (const int error = setup.Prepare(*request_above, listener_above);
+      error != 0) {
+    return ErrnoStatus(error, "posix_spawn_file_actions",
+                       ProcessStartAdvice(error));
+  }
+  std::string argument = absl::StrCat(flag, kRequestFd);
+  char* argv[] = {program_invocation_name, argument.data(), nullptr};
+  pid_t pid = 0;
+  const int spawned = posix_spawn(&pid, program->c_str(), setup.actions(),
+                                  setup.attributes(), argv, environ);
+  if (spawned != 0) {
+    return ErrnoStatus(spawned, absl::StrCat("posix_spawn(", *program, ")"),
+                       ProcessStartAdvice(spawned));
+  }
+  return pid;
+}
+
 // The child finds its backend again by registration: `backend` is unused.
 absl::StatusOr<std::unique_ptr<Child>> LaunchSpawn(
     Backend* /*backend*/, const LaunchRequest& request) {
   absl::StatusOr<UnixListener*> prepared = PrepareLaunch(request);
   if (!prepared.ok()) return prepared.status();
   UnixListener* const listener = *prepared;
-  absl::StatusOr<std::string> encoded = EncodeLaunchRequest(request);
-  if (!encoded.ok()) return encoded.status();
-  absl::StatusOr<std::string> program = ProgramToReexecute();
-  if (!program.ok()) return program.status();
-  ByteWriter body;
-  body.PutBool(OnMainThread());
-  body.PutBytes(*encoded);
-  body.PutBytes(listener != nullptr ? listener->address() : "");
-  ByteWriter message;
-  message.PutFixed64(body.data().size());
-  std::string bytes = message.Release() + body.Release();
+  absl::StatusOr<std::string> message = EncodeSpawnMessage(
+      request, OnMainThread(), listener != nullptr ? listener->address() : "");
+  if (!message.ok()) return message.status();
+  const std::string& bytes = *message;
 
   auto [ours, theirs] = Fd::OpenPair([](int pair[2]) {
     return socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair);
@@ -140,48 +165,23 @@ absl::StatusOr<std::unique_ptr<Child>> LaunchSpawn(
   absl::StatusOr<size_t> sent = SendSome(ours.get(), bytes, MSG_DONTWAIT);
   if (!sent.ok()) return sent.status();
 
-  Fd request_holder, listener_holder;
-  absl::StatusOr<int> request_fd =
-      AboveFloor(theirs.get(), kListenerFd, request_holder);
-  if (!request_fd.ok()) return request_fd.status();
-  int listener_fd = -1;
-  if (listener != nullptr) {
-    absl::StatusOr<int> fd =
-        AboveFloor(listener->fd(), kListenerFd, listener_holder);
-    if (!fd.ok()) return fd.status();
-    listener_fd = *fd;
-  }
   // Reserves the descriptor the child's pidfd needs (see LaunchFork).
   absl::StatusOr<Fd> reserved = OpenPidfd(getpid());
   if (!reserved.ok()) return reserved.status();
-
-  SpawnSetup setup;
-  if (const int error = setup.Prepare(*request_fd, listener_fd); error != 0) {
-    return ErrnoStatus(error, "posix_spawn_file_actions",
-                       ProcessStartAdvice(error));
-  }
-  std::string flag = absl::StrCat(kChildFlag, kRequestFd);
-  char* argv[] = {program_invocation_name, flag.data(), nullptr};
-  pid_t pid = 0;
-  const int spawned = posix_spawn(&pid, program->c_str(), setup.actions(),
-                                  setup.attributes(), argv, environ);
-  if (spawned != 0) {
-    return ErrnoStatus(spawned, absl::StrCat("posix_spawn(", *program, ")"),
-                       ProcessStartAdvice(spawned));
-  }
+  absl::StatusOr<pid_t> pid = SpawnSelf(
+      kChildFlag, theirs.get(), listener != nullptr ? listener->fd() : -1);
+  if (!pid.ok()) return pid.status();
   theirs.Reset();
-  request_holder.Reset();
-  listener_holder.Reset();
   reserved->Reset();
   if (*sent < bytes.size()) {
     absl::StatusOr<size_t> rest =
         SendSome(ours.get(), absl::string_view(bytes).substr(*sent), 0);
     if (!rest.ok()) {
-      KillAndReap(pid);
+      KillAndReap(*pid);
       return rest.status();
     }
   }
-  return AdoptLaunchedChild(pid, listener);
+  return AdoptLaunchedChild(*pid, listener);
 }
 
 }  // namespace mproc::posix

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <system_error>
 
@@ -28,6 +29,26 @@ inline int64_t CountChildProcesses() {
     std::ifstream children(task.path() / "children");
     int64_t pid;
     while (children >> pid) ++count;
+  }
+  return count;
+}
+
+// This process's children that are posix:forkserver's fork server (it lives
+// as long as this process once started): those whose command line carries
+// the server's flag.
+inline int64_t CountForkServers() {
+  int64_t count = 0;
+  std::error_code error;
+  for (const auto& task :
+       std::filesystem::directory_iterator("/proc/self/task", error)) {
+    std::ifstream children(task.path() / "children");
+    int64_t pid;
+    while (children >> pid) {
+      std::ifstream cmdline("/proc/" + std::to_string(pid) + "/cmdline");
+      const std::string text((std::istreambuf_iterator<char>(cmdline)),
+                             std::istreambuf_iterator<char>());
+      if (text.find("--mproc-forkserver=") != std::string::npos) ++count;
+    }
   }
   return count;
 }

@@ -1,0 +1,314 @@
+// POSIX only: posix:forkserver beyond the conformance suite: a threaded
+// parent, a large parent, the server killed between Starts, during one and
+// while a child runs, and the descriptors a child holds.
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "api/context.h"
+#include "api/current_process.h"
+#include "api/manager.h"
+#include "api/process.h"
+#include "gtest/gtest.h"
+#include "tests/backends/posix_probe.h"
+#include "tests/backends/posix_test_util.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/wait.h"
+#include "workloads/workloads.h"
+
+namespace mproc {
+namespace {
+
+using ::mproc::testing::StatusIs;
+using ::testing::HasSubstr;
+
+constexpr absl::Duration kDeadline = absl::Seconds(30);
+
+// Waits, without a deadline of its own, until it is killed.
+void WaitToBeKilled() {
+  while (true) (void)poll(nullptr, 0, -1);
+}
+MPROC_REGISTER_TARGET(WaitToBeKilled);
+
+// Exits with the number of descriptors above stderr that this process holds.
+int DescriptorsAboveStderr() {
+  return testing::CountDescriptorsWhere(
+      [](int fd, const std::string&) { return fd > 2; });
+}
+MPROC_REGISTER_TARGET(DescriptorsAboveStderr);
+
+constexpr size_t kLargeArgument = size_t{4} << 20;
+
+// Exits 0 when `text` is kLargeArgument bytes of 'x'.
+int CheckLargeArgument(std::string text) {
+  return text == std::string(kLargeArgument, 'x') ? 0 : 1;
+}
+MPROC_REGISTER_TARGET(CheckLargeArgument);
+
+// This process's children whose command line names the fork server flag.
+std::vector<pid_t> ForkServers() {
+  std::vector<pid_t> found;
+  std::error_code error;
+  for (const auto& task :
+       std::filesystem::directory_iterator("/proc/self/task", error)) {
+    std::ifstream children(task.path() / "children");
+    int64_t pid;
+    while (children >> pid) {
+      std::ifstream cmdline(absl::StrCat("/proc/", pid, "/cmdline"));
+      std::string text((std::istreambuf_iterator<char>(cmdline)),
+                       std::istreambuf_iterator<char>());
+      if (absl::StrContains(text, "--mproc-forkserver=")) {
+        found.push_back(static_cast<pid_t>(pid));
+      }
+    }
+  }
+  return found;
+}
+
+class PosixForkServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_OK_AND_ASSIGN(Context ctx, GetContext("posix:forkserver"));
+    ctx_ = ctx;
+    // Makes sure the server runs, and finds it.
+    RunExitWith(0);
+    std::vector<pid_t> servers = ForkServers();
+    ASSERT_EQ(servers.size(), 1u);
+    server_ = servers[0];
+  }
+
+  // Starts and joins a child that exits with `code`; checks it did.
+  void RunExitWith(int code) {
+    Process p = ctx_->NewProcess(Target(&workloads::ExitWith, code));
+    ASSERT_OK(p.Start());
+    ASSERT_OK(p.Join(kDeadline));
+    ASSERT_EQ(p.exitcode(), code);
+  }
+
+  // SIGKILLs the server and waits until it has ended (it stays a zombie
+  // until the next Start reaps it).
+  void KillServer() {
+    const int watch = testing::OpenPidfdFor(server_);
+    ASSERT_GE(watch, 0) << std::strerror(errno);
+    ASSERT_EQ(syscall(SYS_pidfd_send_signal, watch, SIGKILL, nullptr, 0), 0);
+    EXPECT_TRUE(testing::WaitForProcessEnd(watch, kDeadline));
+    close(watch);
+  }
+
+  std::optional<Context> ctx_;
+  pid_t server_ = 0;
+};
+
+TEST_F(PosixForkServerTest, ThreadedParentStartsAThousandChildrenNoneHangs) {
+  // Threads hammer the allocator and mproc while children are started: a
+  // child forked from this process could inherit a lock held; one forked by
+  // the single-threaded server cannot.
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> hammers;
+  hammers.emplace_back([&] {
+    std::vector<std::unique_ptr<char[]>> blocks(64);
+    for (uint64_t i = 0; !stop.load(std::memory_order_relaxed); ++i) {
+      blocks[i % blocks.size()] = std::make_unique<char[]>(16 + i % 4096);
+    }
+  });
+  hammers.emplace_back([&] {
+    while (!stop.load(std::memory_order_relaxed)) {
+      absl::StatusOr<Context> ctx = GetContext("posix:forkserver");
+      Process unstarted = ctx->NewProcess(Target(&workloads::ExitWith, 0));
+      (void)ActiveChildren();
+      (void)CurrentProcess().name;
+    }
+  });
+  int hung = 0;
+  for (int i = 0; i < 1000; ++i) {
+    Process p = ctx_->NewProcess(Target(&workloads::ExitWith, i % 256));
+    ASSERT_OK(p.Start()) << "child " << i;
+    ASSERT_OK(p.Join(kDeadline)) << "child " << i;
+    if (p.IsAlive()) {
+      ++hung;
+      ASSERT_OK(p.Kill());
+      ASSERT_OK(p.Join());
+      continue;
+    }
+    ASSERT_EQ(p.exitcode(), i % 256) << "child " << i;
+  }
+  stop = true;
+  for (std::thread& t : hammers) t.join();
+  EXPECT_EQ(hung, 0);
+}
+
+TEST_F(PosixForkServerTest, ThreadsStartingAtOnceEachGetTheirOwnChild) {
+  constexpr int kThreads = 4;
+  constexpr int kEach = 50;
+  std::vector<std::thread> threads;
+  std::atomic<int> wrong{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        const int code = (t * kEach + i) % 256;
+        Process p = ctx_->NewProcess(Target(&workloads::ExitWith, code));
+        if (!p.Start().ok() || !p.Join(kDeadline).ok() ||
+            p.exitcode() != code) {
+          ++wrong;
+        }
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(wrong, 0);
+}
+
+TEST_F(PosixForkServerTest, ForkedChildStartsItsOwnServer) {
+  ASSERT_OK_AND_ASSIGN(Context fork, GetContext("posix:fork"));
+  const pid_t parents_server = server_;
+  Process p = fork.NewProcess(Target([parents_server]() -> int {
+    absl::StatusOr<Context> ctx = GetContext("posix:forkserver");
+    if (!ctx.ok()) return 2;
+    Process grandchild = ctx->NewProcess(Target(&workloads::ExitWith, 7));
+    if (!grandchild.Start().ok() || !grandchild.Join(kDeadline).ok()) return 3;
+    if (grandchild.exitcode() != 7) return 4;
+    // The grandchild's parent is this process's own server.
+    std::vector<pid_t> servers = ForkServers();
+    if (servers.size() != 1 || servers[0] == parents_server) return 5;
+    return 0;
+  }));
+  ASSERT_OK(p.Start());
+  ASSERT_OK(p.Join(kDeadline));
+  EXPECT_EQ(p.exitcode(), 0);
+}
+
+TEST_F(PosixForkServerTest, RequestLargerThanTheSocketBufferArrivesWhole) {
+  Process p = ctx_->NewProcess(
+      Target(&CheckLargeArgument, std::string(kLargeArgument, 'x')));
+  ASSERT_OK(p.Start());
+  ASSERT_OK(p.Join(kDeadline));
+  EXPECT_EQ(p.exitcode(), 0);
+}
+
+TEST_F(PosixForkServerTest, ParentOf256MiBStartsChildren) {
+  constexpr size_t kSize = size_t{256} << 20;
+  auto memory = std::make_unique<char[]>(kSize);
+  std::memset(memory.get(), 1, kSize);  // resident, not just reserved
+  for (int i = 0; i < 20; ++i) RunExitWith(i);
+  EXPECT_EQ(memory[kSize - 1], 1);
+}
+
+TEST_F(PosixForkServerTest, ServerKilledBetweenStartsIsReplacedByTheNext) {
+  KillServer();
+  const conformance::ResourceSnapshot before = testing::ProbePosixResources();
+  RunExitWith(3);
+  std::vector<pid_t> servers = ForkServers();
+  ASSERT_EQ(servers.size(), 1u);
+  EXPECT_NE(servers[0], server_);
+  // The dead server was reaped, its descriptors closed, a new one holds
+  // as many: nothing more than before.
+  EXPECT_EQ(testing::ProbePosixResources(), before);
+}
+
+TEST_F(PosixForkServerTest, ServerKilledDuringAStartFailsThatStartClearly) {
+  // Stopped, the server cannot answer: the Start waits for its reply.
+  ASSERT_EQ(kill(server_, SIGSTOP), 0);
+  absl::Status started;
+  std::atomic<pid_t> starter{0};
+  Process p = ctx_->NewProcess(Target(&workloads::ExitWith, 0));
+  std::thread thread([&] {
+    starter = static_cast<pid_t>(syscall(SYS_gettid));
+    started = p.Start();
+  });
+  // Blocked (state S) in its wait for the reply.
+  ASSERT_TRUE(testing::WaitUntil(
+      [&] {
+        if (starter == 0) return false;
+        std::ifstream stat(
+            absl::StrCat("/proc/self/task/", starter.load(), "/stat"));
+        std::string text((std::istreambuf_iterator<char>(stat)),
+                         std::istreambuf_iterator<char>());
+        const size_t paren = text.rfind(')');
+        return paren != std::string::npos && paren + 2 < text.size() &&
+               text[paren + 2] == 'S';
+      },
+      kDeadline));
+  KillServer();
+  thread.join();
+  EXPECT_THAT(started, StatusIs(absl::StatusCode::kUnavailable,
+                                HasSubstr("fork server")));
+  // The next Start starts a new server.
+  RunExitWith(4);
+}
+
+TEST_F(PosixForkServerTest, ServerKilledWhileAChildRunsLosesOnlyItsStatus) {
+  Process running = ctx_->NewProcess(Target(&WaitToBeKilled));
+  ASSERT_OK(running.Start());
+  KillServer();
+  // Still signalled through its pidfd; its status is gone with the server.
+  ASSERT_OK(running.Kill());
+  EXPECT_THAT(running.Join(kDeadline),
+              StatusIs(absl::StatusCode::kUnavailable,
+                       HasSubstr("exit status is lost")));
+  RunExitWith(5);
+}
+
+TEST_F(PosixForkServerTest, ChildHoldsOnlyStdioAndNoDescriptorOfTheParent) {
+  // Descriptors of this process a child must not see: one of the
+  // application's that is not close-on-exec, a Manager connection, and a
+  // running sibling's pidfd and channel.
+  int pipe_fds[2];
+  ASSERT_EQ(pipe(pipe_fds), 0);
+  ASSERT_OK_AND_ASSIGN(Manager manager, ctx_->StartManager());
+  ASSERT_OK_AND_ASSIGN(ListProxy<int64_t> list, manager.List<int64_t>());
+  ASSERT_OK(list.Append(1));
+  Process sibling = ctx_->NewProcess(Target(&WaitToBeKilled));
+  ASSERT_OK(sibling.Start());
+  for (bool daemon : {false, true}) {
+    Process p =
+        ctx_->NewProcess(Target(&DescriptorsAboveStderr), {.daemon = daemon});
+    ASSERT_OK(p.Start());
+    ASSERT_OK(p.Join(kDeadline));
+    EXPECT_EQ(p.exitcode(), 0) << "daemon=" << daemon;
+  }
+  ASSERT_OK(sibling.Kill());
+  ASSERT_OK(sibling.Join(kDeadline));
+  ASSERT_OK(manager.Shutdown());
+  close(pipe_fds[0]);
+  close(pipe_fds[1]);
+}
+
+TEST_F(PosixForkServerTest, ChildWritesToTheParentsCurrentStdout) {
+  // Redirected after the server started: the child follows.
+  ::testing::internal::CaptureStdout();
+  Process p = ctx_->NewProcess(Target(&workloads::Print, std::string("hello")));
+  ASSERT_OK(p.Start());
+  ASSERT_OK(p.Join(kDeadline));
+  EXPECT_EQ(::testing::internal::GetCapturedStdout(), "hello\n");
+}
+
+TEST_F(PosixForkServerTest, ChildIsTheServersAndNamesThisProcessItsParent) {
+  ASSERT_OK_AND_ASSIGN(Manager manager, ctx_->StartManager());
+  ASSERT_OK_AND_ASSIGN(ListProxy<std::string> out, manager.List<std::string>());
+  Process p = ctx_->NewProcess(Target(&WaitToBeKilled));
+  ASSERT_OK(p.Start());
+  EXPECT_EQ(testing::ParentPidOf(*p.pid()), server_);
+  ASSERT_OK(p.Terminate());
+  ASSERT_OK(p.Join(kDeadline));
+  EXPECT_EQ(p.exitcode(), -15);
+  ASSERT_OK(manager.Shutdown());
+}
+
+}  // namespace
+}  // namespace mproc

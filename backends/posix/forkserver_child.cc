@@ -4,7 +4,6 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -18,24 +17,12 @@
 #include "absl/synchronization/mutex.h"
 #include "api/fork_safety.h"
 #include "backends/posix/forkserver_protocol.h"
+#include "backends/posix/poll_timeout.h"
+#include "backends/posix/posix_child.h"
 #include "backends/posix/posix_errors.h"
 
 namespace mproc::posix {
 namespace {
-
-int SysPidfdSendSignal(int pidfd, int signal) {
-  return static_cast<int>(
-      syscall(SYS_pidfd_send_signal, pidfd, signal, nullptr, 0));
-}
-
-// Milliseconds from now to `deadline` for poll(): -1 for ever, rounded up.
-int PollTimeout(absl::Time deadline) {
-  if (deadline == absl::InfiniteFuture()) return -1;
-  const absl::Duration left = deadline - ForkSafeNow();
-  const int64_t ms = absl::ToInt64Milliseconds(
-      absl::Ceil(std::max(left, absl::ZeroDuration()), absl::Milliseconds(1)));
-  return static_cast<int>(std::min<int64_t>(ms, INT_MAX));
-}
 
 // True once the process behind pidfd `fd` has ended (false if `fd` < 0).
 bool Ended(int fd) {
@@ -146,11 +133,7 @@ class ForkServerChild final : public Child {
   absl::Status Signal(int signal) {
     absl::MutexLock lock(&mu_);
     if (released_) return absl::OkStatus();
-    const int sent = pidfd_.valid() ? SysPidfdSendSignal(pidfd_.get(), signal)
-                                    : kill(pid_, signal);
-    if (sent == 0 || errno == ESRCH) return absl::OkStatus();
-    return ErrnoStatus(errno, pidfd_.valid() ? "pidfd_send_signal" : "kill",
-                       "cannot signal the child");
+    return SendSignal(pid_, pidfd_, signal);
   }
 
   const pid_t pid_;

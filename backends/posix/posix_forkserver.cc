@@ -3,7 +3,6 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -49,11 +48,6 @@ ABSL_CONST_INIT absl::Mutex server_mu(absl::kConstInit);
 // control socket). Only the process that started the server uses it: a
 // forked child forgets it (ForgetForkServerInChild).
 std::shared_ptr<Server>* current_server ABSL_GUARDED_BY(server_mu) = nullptr;
-
-int SysPidfdSendSignal(int pidfd, int signal) {
-  return static_cast<int>(
-      syscall(SYS_pidfd_send_signal, pidfd, signal, nullptr, 0));
-}
 
 // True once the process behind pidfd `fd` has ended (false if `fd` < 0).
 bool Ended(int fd) {
@@ -306,9 +300,8 @@ absl::StatusOr<std::unique_ptr<Child>> LaunchForkServer(
   if (!reply.ok()) return reply.status();  // the child, if any, exits
   rest = absl::string_view(rest.data(), rest.size() + 1);  // and kGo
   if (absl::Status s = Send(ours.get(), rest, 0); !s.ok()) {
-    if (reply->pidfd.valid()) {
-      (void)SysPidfdSendSignal(reply->pidfd.get(), SIGKILL);
-    }
+    if (reply->pidfd.valid())
+      (void)SendSignal(reply->pid, reply->pidfd, SIGKILL);
     return s;
   }
   std::shared_ptr<const void> until_reaped;

@@ -11,8 +11,6 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <memory>
 #include <optional>
 #include <string>
@@ -61,24 +59,13 @@ int CheckLargeArgument(std::string text) {
 }
 MPROC_REGISTER_TARGET(CheckLargeArgument);
 
-// This process's children whose command line names the fork server flag.
+// This process's fork servers' pids.
 std::vector<pid_t> ForkServers() {
-  std::vector<pid_t> found;
-  std::error_code error;
-  for (const auto& task :
-       std::filesystem::directory_iterator("/proc/self/task", error)) {
-    std::ifstream children(task.path() / "children");
-    int64_t pid;
-    while (children >> pid) {
-      std::ifstream cmdline(absl::StrCat("/proc/", pid, "/cmdline"));
-      std::string text((std::istreambuf_iterator<char>(cmdline)),
-                       std::istreambuf_iterator<char>());
-      if (absl::StrContains(text, "--mproc-forkserver=")) {
-        found.push_back(static_cast<pid_t>(pid));
-      }
-    }
+  std::vector<pid_t> servers;
+  for (int64_t pid : testing::ForkServerPids()) {
+    servers.push_back(static_cast<pid_t>(pid));
   }
-  return found;
+  return servers;
 }
 
 class PosixForkServerTest : public ::testing::Test {

@@ -8,6 +8,7 @@
 
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "api/wire.h"
@@ -16,6 +17,7 @@
 #include "backends/posix/posix_errors.h"
 #include "backends/posix/posix_fd.h"
 #include "backends/posix/posix_launch.h"
+#include "backends/posix/posix_shared.h"
 #include "backends/posix/self_program.h"
 #include "backends/posix/spawn_protocol.h"
 #include "backends/posix/unix_socket_transport.h"
@@ -74,10 +76,12 @@ class SpawnSetup {
   SpawnSetup(const SpawnSetup&) = delete;
   SpawnSetup& operator=(const SpawnSetup&) = delete;
 
-  // The child gets `request_fd` as kRequestFd and `listener_fd` (or -1) as
-  // kListenerFd, stdio, and nothing else; its signal mask starts empty and
-  // every signal's disposition default (SIG_IGN would survive the exec).
-  int Prepare(int request_fd, int listener_fd) {
+  // The child gets `request_fd` as kRequestFd, `listener_fd` (or -1) as
+  // kListenerFd, `handover_fds` from kFirstHandoverFd on, stdio, and nothing
+  // else; its signal mask starts empty and every signal's disposition
+  // default (SIG_IGN would survive the exec).
+  int Prepare(int request_fd, int listener_fd,
+              gsl::span<const int> handover_fds) {
     if (init_error_ != 0) return init_error_;
     int error =
         posix_spawn_file_actions_adddup2(&actions_, request_fd, kRequestFd);
@@ -85,9 +89,14 @@ class SpawnSetup {
       error =
           posix_spawn_file_actions_adddup2(&actions_, listener_fd, kListenerFd);
     }
+    int last = listener_fd >= 0 ? kListenerFd : kRequestFd;
+    for (size_t i = 0; error == 0 && i < handover_fds.size(); ++i) {
+      last = kFirstHandoverFd + static_cast<int>(i);
+      error =
+          posix_spawn_file_actions_adddup2(&actions_, handover_fds[i], last);
+    }
     if (error == 0) {
-      error = posix_spawn_file_actions_addclosefrom_np(
-          &actions_, (listener_fd >= 0 ? kListenerFd : kRequestFd) + 1);
+      error = posix_spawn_file_actions_addclosefrom_np(&actions_, last + 1);
     }
     sigset_t empty, all;
     sigemptyset(&empty);
@@ -120,6 +129,14 @@ absl::StatusOr<std::unique_ptr<Child>> LaunchSpawn(
   absl::StatusOr<UnixListener*> prepared = PrepareLaunch(request);
   if (!prepared.ok()) return prepared.status();
   UnixListener* const listener = *prepared;
+  absl::StatusOr<std::vector<PosixShared*>> handovers =
+      PosixHandovers(request.handovers);
+  if (!handovers.ok()) return handovers.status();
+  if (handovers->size() > kMaxHandovers) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("a child can be handed at most ", kMaxHandovers,
+                     " shared-state objects, not ", handovers->size()));
+  }
   absl::StatusOr<std::string> encoded = EncodeLaunchRequest(request);
   if (!encoded.ok()) return encoded.status();
   absl::StatusOr<std::string> program = ProgramToReexecute();
@@ -128,6 +145,11 @@ absl::StatusOr<std::unique_ptr<Child>> LaunchSpawn(
   body.PutBool(OnMainThread());
   body.PutBytes(*encoded);
   body.PutBytes(listener != nullptr ? listener->address() : "");
+  body.PutVarint(handovers->size());
+  for (PosixShared* object : *handovers) {
+    body.PutVarint(static_cast<uint64_t>(object->kind()));
+    body.PutVarint(object->size());
+  }
   ByteWriter message;
   message.PutFixed64(body.data().size());
   std::string bytes = message.Release() + body.Release();
@@ -140,23 +162,33 @@ absl::StatusOr<std::unique_ptr<Child>> LaunchSpawn(
   absl::StatusOr<size_t> sent = SendSome(ours.get(), bytes, MSG_DONTWAIT);
   if (!sent.ok()) return sent.status();
 
+  // Every source above the highest target, so no dup2 overwrites one.
+  const int floor = kFirstHandoverFd + static_cast<int>(handovers->size()) - 1;
   Fd request_holder, listener_holder;
   absl::StatusOr<int> request_fd =
-      AboveFloor(theirs.get(), kListenerFd, request_holder);
+      AboveFloor(theirs.get(), floor, request_holder);
   if (!request_fd.ok()) return request_fd.status();
   int listener_fd = -1;
   if (listener != nullptr) {
-    absl::StatusOr<int> fd =
-        AboveFloor(listener->fd(), kListenerFd, listener_holder);
+    absl::StatusOr<int> fd = AboveFloor(listener->fd(), floor, listener_holder);
     if (!fd.ok()) return fd.status();
     listener_fd = *fd;
+  }
+  std::vector<Fd> handover_holders(handovers->size());
+  std::vector<int> handover_fds;
+  for (size_t i = 0; i < handovers->size(); ++i) {
+    absl::StatusOr<int> fd =
+        AboveFloor((*handovers)[i]->fd(), floor, handover_holders[i]);
+    if (!fd.ok()) return fd.status();
+    handover_fds.push_back(*fd);
   }
   // Reserves the descriptor the child's pidfd needs (see LaunchFork).
   absl::StatusOr<Fd> reserved = OpenPidfd(getpid());
   if (!reserved.ok()) return reserved.status();
 
   SpawnSetup setup;
-  if (const int error = setup.Prepare(*request_fd, listener_fd); error != 0) {
+  if (const int error = setup.Prepare(*request_fd, listener_fd, handover_fds);
+      error != 0) {
     return ErrnoStatus(error, "posix_spawn_file_actions",
                        ProcessStartAdvice(error));
   }
@@ -172,6 +204,7 @@ absl::StatusOr<std::unique_ptr<Child>> LaunchSpawn(
   theirs.Reset();
   request_holder.Reset();
   listener_holder.Reset();
+  handover_holders.clear();
   reserved->Reset();
   if (*sent < bytes.size()) {
     absl::StatusOr<size_t> rest =

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -16,6 +17,7 @@
 #include "backends/posix/posix_errors.h"
 #include "backends/posix/posix_fd.h"
 #include "backends/posix/posix_launch.h"
+#include "backends/posix/posix_shared.h"
 #include "backends/posix/spawn_protocol.h"
 #include "backends/posix/unix_socket_transport.h"
 
@@ -78,10 +80,16 @@ absl::Status ReadExactly(int fd, std::string& out) {
   return absl::OkStatus();
 }
 
+struct HandoverEntry {
+  PosixShared::Kind kind;
+  size_t size;
+};
+
 struct SpawnMessage {
   bool started_by_main_thread = false;
   LaunchRequest request;
   std::string listener_address;
+  std::vector<HandoverEntry> handovers;
 };
 
 absl::StatusOr<SpawnMessage> ReadMessage(int fd) {
@@ -107,6 +115,22 @@ absl::StatusOr<SpawnMessage> ReadMessage(int fd) {
   absl::StatusOr<absl::string_view> address = in.GetBytes();
   if (!address.ok()) return address.status();
   message.listener_address = std::string(*address);
+  absl::StatusOr<uint64_t> count = in.GetCount(2);
+  if (!count.ok()) return count.status();
+  if (*count > kMaxHandovers) {
+    return absl::InvalidArgumentError("too many handed-over objects");
+  }
+  for (uint64_t i = 0; i < *count; ++i) {
+    absl::StatusOr<uint64_t> kind = in.GetVarint();
+    if (!kind.ok()) return kind.status();
+    absl::StatusOr<uint64_t> size = in.GetVarint();
+    if (!size.ok()) return size.status();
+    if (*kind > static_cast<uint64_t>(PosixShared::Kind::kSemaphore)) {
+      return absl::InvalidArgumentError("unknown handed-over object kind");
+    }
+    message.handovers.push_back(
+        {static_cast<PosixShared::Kind>(*kind), static_cast<size_t>(*size)});
+  }
   if (absl::Status end = in.ExpectEnd(); !end.ok()) return end;
   return message;
 }
@@ -139,7 +163,21 @@ void RunSpawnedChildIfRequested(Backend* backend, int argc, char** argv) {
   if (!message->listener_address.empty()) {
     listener = AdoptUnixListener(kListenerFd, message->listener_address);
   }
-  RunChildAndExit(backend, message->request, std::move(listener));
+  // Descriptor 4 was not dup2'd over when there is no listener: whatever
+  // was inherited there is not this child's.
+  if (listener == nullptr && !message->handovers.empty()) {
+    CloseDescriptor(kListenerFd);
+  }
+  std::vector<std::shared_ptr<SharedObject>> handovers;
+  for (size_t i = 0; i < message->handovers.size(); ++i) {
+    absl::StatusOr<std::shared_ptr<SharedObject>> object = AdoptPosixShared(
+        message->handovers[i].kind, kFirstHandoverFd + static_cast<int>(i),
+        message->handovers[i].size);
+    if (!object.ok()) FailLaunch(object.status());
+    handovers.push_back(*std::move(object));
+  }
+  RunChildAndExit(backend, message->request, std::move(listener),
+                  std::move(handovers));
 }
 
 }  // namespace mproc::posix

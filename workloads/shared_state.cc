@@ -97,6 +97,14 @@ MPROC_REGISTER_TARGET(BarrierRounds);
 absl::Status WaitAtBarrier(Barrier barrier) { return barrier.Wait().status(); }
 MPROC_REGISTER_TARGET(WaitAtBarrier);
 
+absl::Status SignalThenAcquire(Event started, Lock lock) {
+  if (absl::Status s = started.Set(); !s.ok()) return s;
+  absl::StatusOr<bool> locked = lock.Acquire();
+  if (!locked.ok()) return locked.status();
+  return lock.Release();
+}
+MPROC_REGISTER_TARGET(SignalThenAcquire);
+
 absl::Status WaitThenSet(Event go, Event done) {
   absl::StatusOr<bool> woke = go.Wait();
   if (!woke.ok()) return woke.status();

@@ -54,6 +54,10 @@ void IncrementWithoutLock(RawValue<int64_t> total, int64_t count);
 // `waiting` first.
 [[nodiscard]] absl::Status WaitAtBarrier(Barrier barrier);
 
+// Sets `started`, then takes `lock` (which the parent holds: it waits
+// there until the parent ends it) and releases it.
+[[nodiscard]] absl::Status SignalThenAcquire(Event started, Lock lock);
+
 // Waits for `go`, then sets `done`.
 [[nodiscard]] absl::Status WaitThenSet(Event go, Event done);
 

@@ -59,14 +59,15 @@ void EncodeSharedParts(const SharedParts& parts, ByteWriter& out) {
 absl::StatusOr<std::shared_ptr<const SharedParts>> DecodeSharedParts(
     ByteReader& in) {
   auto parts = std::make_shared<SharedParts>();
+  absl::StatusOr<std::shared_ptr<SharedMemory>> memory =
+      DecodeObject<SharedMemory>(in);
+  if (!memory.ok()) return memory.status();
+  // A handover table exists only in a child, which knows its launcher.
   parts->backend = CurrentState().launcher();
   if (parts->backend == nullptr) {
     return absl::InvalidArgumentError(
         "shared-state objects are decoded only in a child mproc started");
   }
-  absl::StatusOr<std::shared_ptr<SharedMemory>> memory =
-      DecodeObject<SharedMemory>(in);
-  if (!memory.ok()) return memory.status();
   parts->memory = *std::move(memory);
   absl::StatusOr<uint64_t> count = in.GetCount(1);
   if (!count.ok()) return count.status();

@@ -3,6 +3,7 @@
 #include "workloads/shared_state.h"
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -332,6 +333,42 @@ TEST_P(ConformanceTest, PrimitivesReachGrandchildren) {
   EXPECT_THAT(total.Get(), Holds(1005));
   ASSERT_OK(total.Set(7));
   EXPECT_THAT(total.Get(), Holds(7));
+}
+
+TEST_P(ConformanceTest, APrimitiveEncodedOutsideATargetCannotBeDecoded) {
+  ASSERT_OK_AND_ASSIGN(Lock lock, Lock::Create(ctx()));
+  // As a Manager list would encode it: no launch carries its OS objects.
+  const std::string bytes = EncodeValue(lock);
+  EXPECT_THAT(DecodeValue<Lock>(bytes),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("as a target argument")));
+}
+
+TEST_P(ConformanceTest, AChildBlockedInAcquireCanBeTerminated) {
+  ASSERT_OK_AND_ASSIGN(Lock lock, Lock::Create(ctx()));
+  ASSERT_OK_AND_ASSIGN(Event started, Event::Create(ctx()));
+  ASSERT_THAT(lock.Acquire(), Holds(true));
+  Process child =
+      ctx().NewProcess(Target(&workloads::SignalThenAcquire, started, lock));
+  ASSERT_OK(child.Start());
+  ASSERT_THAT(started.Wait(kWait), Holds(true));
+  // Blocked in Acquire (or about to be): a cancellation point on the thread
+  // backend, a plain signal elsewhere.
+  ASSERT_OK(child.Terminate());
+  ASSERT_OK(child.Join(kWait));
+  EXPECT_EQ(child.exitcode(), -15);
+  EXPECT_OK(lock.Release());
+}
+
+TEST_P(ConformanceTest, AClosureMayCaptureAPrimitive) {
+  if (!ctx().start_method().runs_closures) {
+    GTEST_SKIP() << ctx().name() << " runs registered targets only";
+  }
+  ASSERT_OK_AND_ASSIGN(Value<int64_t> total, Value<int64_t>::Create(ctx(), 0));
+  Process child = RunToEnd(
+      Target([total] { return workloads::IncrementUnderLock(total, 100); }));
+  EXPECT_EQ(child.exitcode(), 0);
+  EXPECT_THAT(total.Get(), Holds(100));
 }
 
 }  // namespace

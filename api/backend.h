@@ -3,8 +3,9 @@
 // -----------------------------------------------------------------------------
 //
 // THE PORTING INTERFACE. Everything mproc needs from an operating system, and
-// nothing more. A new backend implements `Backend`, `Child`, `Listener` and
-// `Channel` in `backends/<name>/`, registers itself with
+// nothing more. A new backend implements `Backend`, `Child`, `Listener`,
+// `Channel`, `SharedMemory` and `OsSemaphore` (api/shared_object.h) in
+// `backends/<name>/`, registers itself with
 // MPROC_REGISTER_BACKEND, and instantiates the conformance suite with one line
 // (tests/conformance/conformance.h). It is done when that suite is green.
 //

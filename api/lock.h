@@ -101,10 +101,6 @@ class RLock {
  private:
   friend struct Codec<RLock>;
   friend class Condition;
-  template <typename T>
-  friend class Value;
-  template <typename T>
-  friend class Array;
   explicit RLock(internal::LockCore core) : core_(std::move(core)) {}
   internal::LockCore core_;
 };

@@ -29,7 +29,8 @@ namespace mproc::posix {
 // "spawn": posix_spawn of /proc/self/exe (glibc: clone(CLONE_VM|CLONE_VFORK),
 // so the cost does not grow with the parent's memory) with the command line
 // `<program> --mproc-child=3`. The child holds only stdio, the request on
-// descriptor 3 and, for a Manager server, its listening socket on 4.
+// descriptor 3, for a Manager server its listening socket on 4, and the
+// shared objects of LaunchRequest::handovers on 5, 6, ... (posix_shared.h).
 // `kInvalidArgument` when the target is not registered; OS errors as for
 // LaunchFork, plus socketpair's.
 [[nodiscard]] absl::StatusOr<std::unique_ptr<Child>> LaunchSpawn(

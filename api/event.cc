@@ -1,5 +1,6 @@
 // Event (api/event.h). Waiters count themselves in `waiters`; Set raises the
-// flag, bumps `generation`, then posts one wake-up per waiter. A waiter
+// flag and, when it was down, bumps `generation` and posts one wake-up per
+// waiter. A waiter
 // returns when the flag is up or the generation moved since it began, so a
 // Set followed at once by Clear still releases it. A wake-up taken by a
 // newer waiter delays an older one by at most one slice (100 ms).
@@ -31,7 +32,10 @@ bool Event::IsSet() const { return state().flag.load() != 0; }
 
 absl::Status Event::Set() const {
   internal::EventState& s = state();
-  s.flag.store(1);
+  // Only the raise wakes: a waiter never sleeps while the flag is up (it
+  // checks after counting itself), so a Set of a raised flag has nobody to
+  // wake, and posting would only pile up stale wake-ups.
+  if (s.flag.exchange(1) != 0) return absl::OkStatus();
   s.generation.fetch_add(1);
   const uint32_t waiters = s.waiters.load();
   for (uint32_t i = 0; i < waiters; ++i) {

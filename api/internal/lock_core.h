@@ -11,6 +11,11 @@
 // sleeps, a semaphore post. A sleeper wakes at least every 200 ms and asks
 // the backend whether the holder's process is alive; when it is not, the
 // sleeper takes the lock over and reports kAborted (it holds the lock).
+//
+// Known limits: a *waiter* that dies leaves `waiters` counted, so every later
+// Release posts the semaphore (correct, but no longer kernel-free); a dead
+// holder's pid reused by a new process looks alive (then only a timeout
+// helps).
 
 #ifndef MPROC_API_INTERNAL_LOCK_CORE_H_
 #define MPROC_API_INTERNAL_LOCK_CORE_H_

@@ -36,12 +36,15 @@
 #include <tuple>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "api/codec.h"
+#include "api/internal/handover.h"
 #include "api/internal/target_registry.h"
+#include "api/shared_object.h"
 #include "api/wire.h"
 
 namespace mproc {
@@ -69,6 +72,11 @@ class TargetCall {
   // The registered name, or "" for a closure.
   const std::string& name() const { return name_; }
   const std::string& encoded_args() const { return encoded_args_; }
+  // The OS objects the encoded arguments carry (api/internal/handover.h),
+  // in the order the encoding refers to them.
+  const std::vector<std::shared_ptr<SharedObject>>& handovers() const {
+    return handovers_;
+  }
 
   // Runs the target in this process and returns its exit code, or the error
   // it returned. For a call without a closure, looks the name up
@@ -82,6 +90,7 @@ class TargetCall {
 
   std::string name_;
   std::string encoded_args_;
+  std::vector<std::shared_ptr<SharedObject>> handovers_;
   std::function<absl::StatusOr<int>()> closure_;
 };
 
@@ -179,6 +188,7 @@ TargetCall Target(R (*function)(Params...), Args&&... args) {
       internal::RegisteredNameOf(internal::KeyOf(function));
   if constexpr ((HasCodec<std::remove_cvref_t<Params>> && ...)) {
     if (!name.empty()) {
+      internal::HandoverCollector handovers;
       ByteWriter out;
       std::apply(
           [&](const auto&... value) {
@@ -188,6 +198,7 @@ TargetCall Target(R (*function)(Params...), Args&&... args) {
           *stored);
       call.name_ = std::string(name);
       call.encoded_args_ = out.Release();
+      call.handovers_ = handovers.Take();
     }
   }
   return call;

@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstdint>
@@ -48,44 +49,52 @@ namespace {
   _exit(1);
 }
 
-// One request as the server received it: the descriptors of the control
-// message (-1 where absent).
+// One Start as the server received it: the descriptors of its control
+// messages (-1 where absent), and how many handed-over objects it announced.
 struct Received {
   int channel = -1;
   int stdio[3] = {-1, -1, -1};
   int listener = -1;
+  std::vector<int> handovers;
+  size_t expected_handovers = 0;
 };
 
 void CloseReceived(const Received& received) {
   CloseDescriptor(received.channel);
   for (int fd : received.stdio) CloseDescriptor(fd);
   CloseDescriptor(received.listener);
+  for (int fd : received.handovers) CloseDescriptor(fd);
 }
 
-// In the forked child: puts stdio on 0-2, the channel on kRequestFd and the
-// listener on kListenerFd, and closes every other descriptor (the server's
-// and its other children's). Async-signal-safe.
+// In the forked child: puts stdio on 0-2, the channel on kRequestFd, the
+// listener on kListenerFd and the handover table from kFirstHandoverFd on,
+// as posix:spawn does, and closes every other descriptor (the server's and
+// its other children's). The server is single-threaded: the child may
+// allocate.
 void ArrangeDescriptors(const Received& received) {
-  constexpr int kFloor = kListenerFd + 1;
-  int moved[5];
-  const int sources[5] = {received.stdio[0], received.stdio[1],
-                          received.stdio[2], received.channel,
-                          received.listener};
-  const int targets[5] = {0, 1, 2, kRequestFd, kListenerFd};
+  std::vector<int> sources = {received.stdio[0], received.stdio[1],
+                              received.stdio[2], received.channel,
+                              received.listener};
+  sources.insert(sources.end(), received.handovers.begin(),
+                 received.handovers.end());
+  // Target i: 0, 1, 2, kRequestFd, kListenerFd, kFirstHandoverFd, ...
+  static_assert(kRequestFd == 3 && kListenerFd == 4 && kFirstHandoverFd == 5);
+  const int floor = static_cast<int>(sources.size());
   // First out of the way of every target, then onto them.
-  for (int i = 0; i < 5; ++i) {
-    moved[i] = sources[i] < 0 ? -1 : fcntl(sources[i], F_DUPFD, kFloor);
+  std::vector<int> moved(sources.size(), -1);
+  for (size_t i = 0; i < sources.size(); ++i) {
+    if (sources[i] >= 0) moved[i] = fcntl(sources[i], F_DUPFD, floor);
   }
-  for (int i = 0; i < 5; ++i) {
+  for (size_t i = 0; i < sources.size(); ++i) {
     if (moved[i] >= 0) {
-      (void)dup2(moved[i], targets[i]);
+      (void)dup2(moved[i], static_cast<int>(i));
     } else {
-      CloseDescriptor(targets[i]);
+      CloseDescriptor(static_cast<int>(i));
     }
   }
-  if (syscall(SYS_close_range, kFloor, ~0U, 0) != 0) {
+  if (syscall(SYS_close_range, floor, ~0U, 0) != 0) {
     const long max = sysconf(_SC_OPEN_MAX);
-    for (long fd = kFloor; fd < (max > 0 ? max : 1024); ++fd) {
+    for (long fd = floor; fd < (max > 0 ? max : 1024); ++fd) {
       CloseDescriptor(static_cast<int>(fd));
     }
   }
@@ -93,12 +102,12 @@ void ArrangeDescriptors(const Received& received) {
 
 // The forked child: waits for its parent's go, then runs the request.
 // `limit`: the descriptor limit the server was started with (it raised its
-// own).
+// own, which the handover table may need while the descriptors move).
 [[noreturn]] void RunServedChild(Backend* backend, const Received& received,
                                  pid_t server_pid, const rlimit& limit) {
   ResetSignalState();
-  (void)setrlimit(RLIMIT_NOFILE, &limit);
   ArrangeDescriptors(received);
+  (void)setrlimit(RLIMIT_NOFILE, &limit);
   absl::StatusOr<SpawnMessage> message = ReadSpawnMessage(kRequestFd);
   char go = 0;
   const ssize_t got =
@@ -106,17 +115,24 @@ void ArrangeDescriptors(const Received& received) {
   // The parent gave up on this child (its Start failed): nothing to run.
   if (got != 1 || go != kGo) _exit(1);
   CloseDescriptor(kRequestFd);
+  if (message->handovers.size() != received.handovers.size()) {
+    Fail("this fork server's child cannot start",
+         absl::InvalidArgumentError(absl::StrCat(
+             "the launch request lists ", message->handovers.size(),
+             " handed-over objects, the control message carried ",
+             received.handovers.size(),
+             "; parent and server must be the same build of the program")));
+  }
+  absl::StatusOr<ChildResources> resources = AdoptChildResources(*message);
+  if (!resources.ok()) {
+    Fail("this fork server's child cannot start", resources.status());
+  }
   if (message->request.child.kill_on_parent_death) {
     // The server is single-threaded and ends with this child's parent.
     EndWithParent(server_pid, /*started_by_main_thread=*/true);
   }
-  std::shared_ptr<Listener> listener;
-  if (!message->listener_address.empty()) {
-    listener = AdoptUnixListener(kListenerFd, message->listener_address);
-  } else {
-    CloseDescriptor(kListenerFd);
-  }
-  RunChildAndExit(backend, message->request, std::move(listener));
+  RunChildAndExit(backend, message->request, std::move(resources->listener),
+                  std::move(resources->handovers));
 }
 
 // Sends `pid` (or -errno) and the child's pidfd (if >= 0) on `channel`.
@@ -199,12 +215,12 @@ class ForkServer {
   }
 
  private:
-  // Receives one control message and forks its child. False when the
-  // parent closed the control socket.
+  // Receives one control message; forks the child of a Start once its
+  // descriptors are all in. False when the parent closed the control socket.
   bool ServeOne(int reaper, int parent_fd) {
-    uint8_t flags = 0;
-    iovec data{.iov_base = &flags, .iov_len = 1};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxControlFds)];
+    ControlHeader header;
+    iovec data{.iov_base = &header, .iov_len = sizeof(header)};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFdsPerMessage)];
     msghdr message{};
     message.msg_iov = &data;
     message.msg_iovlen = 1;
@@ -226,26 +242,67 @@ class ForkServer {
         fds.push_back(fd);
       }
     }
-    Received received;
+    const bool whole = (message.msg_flags & (MSG_CTRUNC | MSG_TRUNC)) == 0;
+    if (whole && n == 1 && pending_ != nullptr &&
+        header.flags == static_cast<uint8_t>(kMoreHandovers) &&
+        pending_->handovers.size() + fds.size() <=
+            pending_->expected_handovers) {
+      pending_->handovers.insert(pending_->handovers.end(), fds.begin(),
+                                 fds.end());
+    } else {
+      // A new Start: one still waiting for continuations was given up.
+      DropPending();
+      pending_ = std::make_unique<Received>();
+      if (!whole || n != sizeof(header) || !Take(header, fds, *pending_)) {
+        // Not from an mproc parent of this build, or cut short (its
+        // descriptors did not fit here): refuse. The parent, if any, sees
+        // its channel close without a reply.
+        for (int fd : fds) CloseDescriptor(fd);
+        pending_.reset();
+        return true;
+      }
+    }
+    if (pending_->handovers.size() < pending_->expected_handovers) {
+      return true;  // continuations follow
+    }
+    const std::unique_ptr<Received> received = std::move(pending_);
+    Fork(*received, reaper, parent_fd);
+    return true;
+  }
+
+  // Fills `received` from a Start's first message. False when the
+  // descriptors do not match the header.
+  static bool Take(const ControlHeader& header, const std::vector<int>& fds,
+                   Received& received) {
+    if (header.handovers > kMaxHandovers) return false;
     size_t next = 0;
     auto take = [&](bool present) {
       return present && next < fds.size() ? fds[next++] : -1;
     };
     received.channel = take(true);
-    received.stdio[0] = take((flags & kHasStdin) != 0);
-    received.stdio[1] = take((flags & kHasStdout) != 0);
-    received.stdio[2] = take((flags & kHasStderr) != 0);
-    received.listener = take((flags & kHasListener) != 0);
-    const bool complete =
-        n == 1 && (message.msg_flags & MSG_CTRUNC) == 0 && next == fds.size() &&
-        received.channel >= 0 &&
-        ((flags & kHasListener) == 0 || received.listener >= 0);
-    if (!complete) {
-      // Not from an mproc parent of this build: refuse (the parent, if any,
-      // sees its channel close without a reply).
-      for (int fd : fds) CloseDescriptor(fd);
-      return true;
-    }
+    received.stdio[0] = take((header.flags & kHasStdin) != 0);
+    received.stdio[1] = take((header.flags & kHasStdout) != 0);
+    received.stdio[2] = take((header.flags & kHasStderr) != 0);
+    received.listener = take((header.flags & kHasListener) != 0);
+    const size_t fixed = next;
+    received.handovers.assign(fds.begin() + static_cast<ptrdiff_t>(next),
+                              fds.end());
+    received.expected_handovers = header.handovers;
+    const size_t first_batch =
+        std::min<size_t>(header.handovers, kMaxFdsPerMessage - fixed);
+    return received.channel >= 0 &&
+           ((header.flags & kHasListener) == 0 || received.listener >= 0) &&
+           received.handovers.size() == first_batch;
+  }
+
+  // Closes the descriptors of a Start whose continuations never came.
+  void DropPending() {
+    if (pending_ != nullptr) CloseReceived(*pending_);
+    pending_.reset();
+  }
+
+  // Forks the child of `received` and answers its parent.
+  void Fork(Received& received, int reaper, int parent_fd) {
     const pid_t server = getpid();
     const pid_t pid = fork();
     if (pid == 0) {
@@ -260,14 +317,13 @@ class ForkServer {
     if (pid < 0) {
       SendReply(channel, -int64_t{fork_error}, -1);
       CloseDescriptor(channel);
-      return true;
+      return;
     }
     // Our child, not reaped before this returns: the pidfd names it.
     const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
     SendReply(channel, pid, pidfd);
     CloseDescriptor(pidfd);
     channels_[pid] = channel;
-    return true;
   }
 
   // Reaps every ended child and sends its status to its parent.
@@ -298,6 +354,8 @@ class ForkServer {
   rlimit limit_{.rlim_cur = RLIM_INFINITY, .rlim_max = RLIM_INFINITY};
   // Each running child's channel to its parent.
   absl::flat_hash_map<pid_t, int> channels_;
+  // The Start whose continuation messages are still to come.
+  std::unique_ptr<Received> pending_;
 };
 
 }  // namespace

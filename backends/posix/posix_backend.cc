@@ -13,6 +13,7 @@
 #include "backends/posix/posix_crypto.h"
 #include "backends/posix/posix_errors.h"
 #include "backends/posix/posix_launch.h"
+#include "backends/posix/posix_shared.h"
 #include "backends/posix/unix_socket_transport.h"
 
 namespace mproc::posix {
@@ -62,6 +63,18 @@ class PosixBackend final : public Backend {
     }
     return absl::OkStatus();
   }
+
+  absl::StatusOr<std::shared_ptr<SharedMemory>> CreateSharedMemory(
+      size_t size) override {
+    return CreatePosixSharedMemory(size);
+  }
+
+  absl::StatusOr<std::shared_ptr<OsSemaphore>> CreateSemaphore(
+      uint32_t initial) override {
+    return CreatePosixSemaphore(initial);
+  }
+
+  bool IsProcessAlive(int64_t pid) override { return IsPosixProcessAlive(pid); }
 
   absl::StatusOr<std::unique_ptr<Child>> Launch(
       const LaunchRequest& request) override {

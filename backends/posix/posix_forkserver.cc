@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -12,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -23,8 +25,10 @@
 #include "backends/posix/posix_errors.h"
 #include "backends/posix/posix_fd.h"
 #include "backends/posix/posix_launch.h"
+#include "backends/posix/posix_shared.h"
 #include "backends/posix/spawn_protocol.h"
 #include "backends/posix/unix_socket_transport.h"
+#include "gsl/span"
 
 namespace mproc::posix {
 namespace {
@@ -41,6 +45,9 @@ struct Server {
   Fd control;                     // SOCK_SEQPACKET, our end
   Fd watch;                       // its pidfd, polled while a Start waits
   std::unique_ptr<Child> handle;  // reaps it once it has ended
+  // Held while one Start's control messages are sent, so no other Start's
+  // come between them (forkserver_protocol.h).
+  absl::Mutex send_mu;
 };
 
 ABSL_CONST_INIT absl::Mutex server_mu(absl::kConstInit);
@@ -120,45 +127,91 @@ absl::StatusOr<std::shared_ptr<Server>> RunningServer() {
   return started;
 }
 
-// Sends the control message for one Start: `channel` (the child's end),
-// this process's standard streams and `listener` (or -1).
-absl::Status SendControl(const Server& server, int channel, int listener) {
-  uint8_t flags = 0;
-  int fds[kMaxControlFds];
-  int count = 0;
-  fds[count++] = channel;
-  constexpr uint8_t kStdioFlags[3] = {kHasStdin, kHasStdout, kHasStderr};
-  for (int fd = 0; fd < 3; ++fd) {
-    if (fcntl(fd, F_GETFD) == -1) continue;  // closed here: closed there
-    flags |= kStdioFlags[fd];
-    fds[count++] = fd;
-  }
-  if (listener >= 0) {
-    flags |= kHasListener;
-    fds[count++] = listener;
-  }
-  iovec data{.iov_base = &flags, .iov_len = 1};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxControlFds)] = {};
+// Sends one control message on `control`: `data`, and `fds` (at most
+// kMaxFdsPerMessage) with SCM_RIGHTS.
+absl::Status SendFds(const Server& server, absl::string_view data,
+                     gsl::span<const int> fds) {
+  iovec vector{.iov_base = const_cast<char*>(data.data()),
+               .iov_len = data.size()};
+  alignas(
+      cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFdsPerMessage)] = {};
   msghdr message{};
-  message.msg_iov = &data;
+  message.msg_iov = &vector;
   message.msg_iovlen = 1;
-  message.msg_control = control;
-  message.msg_controllen = CMSG_SPACE(sizeof(int) * count);
-  cmsghdr* header = CMSG_FIRSTHDR(&message);
-  header->cmsg_level = SOL_SOCKET;
-  header->cmsg_type = SCM_RIGHTS;
-  header->cmsg_len = CMSG_LEN(sizeof(int) * count);
-  std::memcpy(CMSG_DATA(header), fds, sizeof(int) * count);
+  if (!fds.empty()) {
+    message.msg_control = control;
+    message.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());
+    cmsghdr* header = CMSG_FIRSTHDR(&message);
+    header->cmsg_level = SOL_SOCKET;
+    header->cmsg_type = SCM_RIGHTS;
+    header->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
+    std::memcpy(CMSG_DATA(header), fds.data(), sizeof(int) * fds.size());
+  }
   if (RetryOnEintr([&] {
         return sendmsg(server.control.get(), &message, MSG_NOSIGNAL);
-      }) == 1) {
+      }) == static_cast<ssize_t>(data.size())) {
     return absl::OkStatus();
   }
   const int error = errno;
   if (error == EPIPE || error == ECONNRESET || error == ECONNREFUSED) {
     return ServerGone(server.pid, "before this Start reached it");
   }
+  if (error == ETOOMANYREFS) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "sendmsg(fork server): too many descriptors in flight for this "
+        "user (",
+        fds.size(),
+        " in this message); raise the descriptor "
+        "limit (ulimit -n) or hand the child fewer shared-state objects"));
+  }
   return ErrnoStatus(error, "sendmsg(fork server)", ProcessStartAdvice(error));
+}
+
+// Sends the control messages for one Start: `channel` (the child's end),
+// this process's standard streams, `listener` (or -1) and `handovers` (the
+// descriptors of the handover table), continued in as many messages as
+// they need.
+absl::Status SendControl(Server& server, int channel, int listener,
+                         gsl::span<const int> handovers) {
+  ControlHeader header;
+  header.handovers = static_cast<uint32_t>(handovers.size());
+  std::vector<int> fds;
+  fds.reserve(kMaxControlFds + handovers.size());
+  fds.push_back(channel);
+  constexpr uint8_t kStdioFlags[3] = {kHasStdin, kHasStdout, kHasStderr};
+  for (int fd = 0; fd < 3; ++fd) {
+    if (fcntl(fd, F_GETFD) == -1) continue;  // closed here: closed there
+    header.flags |= kStdioFlags[fd];
+    fds.push_back(fd);
+  }
+  if (listener >= 0) {
+    header.flags |= kHasListener;
+    fds.push_back(listener);
+  }
+  fds.insert(fds.end(), handovers.begin(), handovers.end());
+  const gsl::span<const int> all(fds);
+  size_t first = std::min<size_t>(all.size(), kMaxFdsPerMessage);
+  absl::MutexLock lock(&server.send_mu);
+  if (absl::Status sent =
+          SendFds(server,
+                  absl::string_view(reinterpret_cast<const char*>(&header),
+                                    sizeof(header)),
+                  all.first(first));
+      !sent.ok()) {
+    return sent;
+  }
+  // The handover descriptors that did not fit (forkserver_protocol.h).
+  constexpr char kMore[1] = {kMoreHandovers};
+  for (size_t done = first; done < all.size();) {
+    const size_t batch = std::min<size_t>(all.size() - done, kMaxFdsPerMessage);
+    if (absl::Status sent = SendFds(server, absl::string_view(kMore, 1),
+                                    all.subspan(done, batch));
+        !sent.ok()) {
+      return sent;
+    }
+    done += batch;
+  }
+  return absl::OkStatus();
 }
 
 struct Reply {
@@ -270,9 +323,18 @@ absl::StatusOr<std::unique_ptr<Child>> LaunchForkServer(
   absl::StatusOr<UnixListener*> prepared = PrepareLaunch(request);
   if (!prepared.ok()) return prepared.status();
   UnixListener* const listener = *prepared;
+  absl::StatusOr<std::vector<PosixShared*>> handovers =
+      HandoversToSend(request);
+  if (!handovers.ok()) return handovers.status();
   absl::StatusOr<std::string> message = EncodeSpawnMessage(
-      request, OnMainThread(), listener != nullptr ? listener->address() : "");
+      request, OnMainThread(), listener != nullptr ? listener->address() : "",
+      *handovers);
   if (!message.ok()) return message.status();
+  std::vector<int> handover_fds;
+  handover_fds.reserve(handovers->size());
+  for (const PosixShared* object : *handovers) {
+    handover_fds.push_back(object->fd());
+  }
   absl::StatusOr<std::shared_ptr<Server>> server = RunningServer();
   if (!server.ok()) return server.status();
 
@@ -289,8 +351,9 @@ absl::StatusOr<std::unique_ptr<Child>> LaunchForkServer(
   // full descriptor table fails here, before any child exists.
   absl::StatusOr<Fd> reserved = OpenPidfd(getpid());
   if (!reserved.ok()) return reserved.status();
-  if (absl::Status sent = SendControl(
-          **server, theirs.get(), listener != nullptr ? listener->fd() : -1);
+  if (absl::Status sent =
+          SendControl(**server, theirs.get(),
+                      listener != nullptr ? listener->fd() : -1, handover_fds);
       !sent.ok()) {
     return sent;
   }

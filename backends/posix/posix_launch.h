@@ -17,6 +17,7 @@
 #include "absl/strings/string_view.h"
 #include "api/backend.h"
 #include "backends/posix/unix_socket_transport.h"
+#include "gsl/span"
 
 namespace mproc::posix {
 
@@ -31,7 +32,8 @@ namespace mproc::posix {
 // "spawn": posix_spawn of /proc/self/exe (glibc: clone(CLONE_VM|CLONE_VFORK),
 // so the cost does not grow with the parent's memory) with the command line
 // `<program> --mproc-child=3`. The child holds only stdio, the request on
-// descriptor 3 and, for a Manager server, its listening socket on 4.
+// descriptor 3, for a Manager server its listening socket on 4, and the
+// shared objects of LaunchRequest::handovers on 5, 6, ... (posix_shared.h).
 // `kInvalidArgument` when the target is not registered; OS errors as for
 // LaunchFork, plus socketpair's.
 [[nodiscard]] absl::StatusOr<std::unique_ptr<Child>> LaunchSpawn(
@@ -44,7 +46,9 @@ namespace mproc::posix {
 // Manager server's listener (SCM_RIGHTS), and the server forks the child.
 // The server reaps the child and relays its status on the channel; the
 // Child signals it through a pidfd the server opened. The child holds only
-// stdio, and the listener for a Manager server. Errors: `kInvalidArgument`
+// stdio, the listener for a Manager server on 4, and the shared objects of
+// LaunchRequest::handovers on 5, 6, ..., as for "spawn" (the control
+// message carries their descriptors to the server). Errors: `kInvalidArgument`
 // when the target is not registered; `kUnavailable` when the server ended
 // before or during this Start (the next Start starts a new one); fork's in
 // the server (EAGAIN -> kUnavailable, ENOMEM -> kResourceExhausted);
@@ -68,13 +72,15 @@ void ForgetForkServerInChild();
 // Shared by the start methods.
 //
 // Starts this program again with the command line `<program> <flag>3`: the
-// new process holds stdio, `request_fd` as descriptor 3 and `listener_fd`
-// (unless -1) as descriptor 4, and nothing else; its signal mask is empty
-// and every disposition default. Returns its pid. Errors: those of
-// ProgramToReexecute (kFailedPrecondition), fcntl (EMFILE ->
-// kResourceExhausted) and posix_spawn (EAGAIN -> kUnavailable, ...).
-[[nodiscard]] absl::StatusOr<pid_t> SpawnSelf(absl::string_view flag,
-                                              int request_fd, int listener_fd);
+// new process holds stdio, `request_fd` as descriptor 3, `listener_fd`
+// (unless -1) as descriptor 4 and `handover_fds` as descriptors 5, 6, ...
+// (spawn_protocol.h), and nothing else; its signal mask is empty and every
+// disposition default. Returns its pid. Errors: those of ProgramToReexecute
+// (kFailedPrecondition), fcntl (EMFILE -> kResourceExhausted) and
+// posix_spawn (EAGAIN -> kUnavailable, ...).
+[[nodiscard]] absl::StatusOr<pid_t> SpawnSelf(
+    absl::string_view flag, int request_fd, int listener_fd,
+    gsl::span<const int> handover_fds = {});
 
 //
 // The Manager listener `request` hands to its child (nullptr for others).

@@ -6,9 +6,13 @@
 #include <cerrno>
 #include <string>
 #include <utility>
+#include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "api/wire.h"
 #include "backends/posix/posix_errors.h"
+#include "backends/posix/posix_fd.h"
+#include "backends/posix/unix_socket_transport.h"
 
 namespace mproc::posix {
 namespace {
@@ -32,15 +36,36 @@ absl::Status ReadExactly(int fd, std::string& out) {
 
 }  // namespace
 
+absl::StatusOr<std::vector<PosixShared*>> HandoversToSend(
+    const LaunchRequest& request) {
+  absl::StatusOr<std::vector<PosixShared*>> handovers =
+      PosixHandovers(request.handovers);
+  if (!handovers.ok()) return handovers.status();
+  if (handovers->size() > kMaxHandovers) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("a child can be handed at most ", kMaxHandovers,
+                     " shared-state objects, not ", handovers->size(),
+                     "; pass it fewer Locks, Values, ... (or share them "
+                     "through one Array)"));
+  }
+  return handovers;
+}
+
 absl::StatusOr<std::string> EncodeSpawnMessage(
     const LaunchRequest& request, bool started_by_main_thread,
-    absl::string_view listener_address) {
+    absl::string_view listener_address,
+    gsl::span<PosixShared* const> handovers) {
   absl::StatusOr<std::string> encoded = EncodeLaunchRequest(request);
   if (!encoded.ok()) return encoded.status();
   ByteWriter body;
   body.PutBool(started_by_main_thread);
   body.PutBytes(*encoded);
   body.PutBytes(listener_address);
+  body.PutVarint(handovers.size());
+  for (const PosixShared* object : handovers) {
+    body.PutVarint(static_cast<uint64_t>(object->kind()));
+    body.PutVarint(object->size());
+  }
   ByteWriter message;
   message.PutFixed64(body.data().size());
   return message.Release() + body.Release();
@@ -69,8 +94,44 @@ absl::StatusOr<SpawnMessage> ReadSpawnMessage(int fd) {
   absl::StatusOr<absl::string_view> address = in.GetBytes();
   if (!address.ok()) return address.status();
   message.listener_address = std::string(*address);
+  absl::StatusOr<uint64_t> count = in.GetCount(2);
+  if (!count.ok()) return count.status();
+  if (*count > kMaxHandovers) {
+    return absl::InvalidArgumentError("too many handed-over objects");
+  }
+  for (uint64_t i = 0; i < *count; ++i) {
+    absl::StatusOr<uint64_t> kind = in.GetVarint();
+    if (!kind.ok()) return kind.status();
+    absl::StatusOr<uint64_t> size = in.GetVarint();
+    if (!size.ok()) return size.status();
+    if (*kind > static_cast<uint64_t>(PosixShared::Kind::kSemaphore)) {
+      return absl::InvalidArgumentError("unknown handed-over object kind");
+    }
+    message.handovers.push_back(
+        {static_cast<PosixShared::Kind>(*kind), static_cast<size_t>(*size)});
+  }
   if (absl::Status end = in.ExpectEnd(); !end.ok()) return end;
   return message;
+}
+
+absl::StatusOr<ChildResources> AdoptChildResources(
+    const SpawnMessage& message) {
+  ChildResources resources;
+  if (!message.listener_address.empty()) {
+    resources.listener =
+        AdoptUnixListener(kListenerFd, message.listener_address);
+  } else {
+    // Not dup2'd over: whatever was inherited there is not this child's.
+    CloseDescriptor(kListenerFd);
+  }
+  for (size_t i = 0; i < message.handovers.size(); ++i) {
+    absl::StatusOr<std::shared_ptr<SharedObject>> object = AdoptPosixShared(
+        message.handovers[i].kind, kFirstHandoverFd + static_cast<int>(i),
+        message.handovers[i].size);
+    if (!object.ok()) return object.status();
+    resources.handovers.push_back(*std::move(object));
+  }
+  return resources;
 }
 
 }  // namespace mproc::posix

@@ -79,16 +79,16 @@ void RunSpawnedChildIfRequested(Backend* backend, int argc, char** argv) {
                      "; parent and child must be the same build of the "
                      "program")));
   }
+  // Before anything opens a descriptor that could land on one of them.
+  absl::StatusOr<ChildResources> resources = AdoptChildResources(*message);
+  if (!resources.ok()) FailLaunch(resources.status());
   const ChildIdentity& child = message->request.child;
   if (child.kill_on_parent_death) {
     EndWithParent(static_cast<pid_t>(child.parent_pid),
                   message->started_by_main_thread);
   }
-  std::shared_ptr<Listener> listener;
-  if (!message->listener_address.empty()) {
-    listener = AdoptUnixListener(kListenerFd, message->listener_address);
-  }
-  RunChildAndExit(backend, message->request, std::move(listener));
+  RunChildAndExit(backend, message->request, std::move(resources->listener),
+                  std::move(resources->handovers));
 }
 
 }  // namespace mproc::posix

@@ -1,12 +1,14 @@
 // POSIX only: posix:forkserver beyond the conformance suite: a threaded
 // parent, a large parent, the server killed between Starts, during one and
-// while a child runs, and the descriptors a child holds.
+// while a child runs, the descriptors a child holds, and shared-state objects
+// handed over through the server (more than one control message holds).
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdint>
@@ -23,6 +25,7 @@
 #include "api/current_process.h"
 #include "api/manager.h"
 #include "api/process.h"
+#include "api/synchronize.h"
 #include "gtest/gtest.h"
 #include "tests/backends/posix_probe.h"
 #include "tests/backends/posix_test_util.h"
@@ -58,6 +61,66 @@ int CheckLargeArgument(std::string text) {
   return text == std::string(kLargeArgument, 'x') ? 0 : 1;
 }
 MPROC_REGISTER_TARGET(CheckLargeArgument);
+
+// Takes `lock`, adds 1 to `total` under its own lock, and, when `depth` > 0,
+// starts a child on posix:forkserver (this process's own fork server) with
+// the same objects and `depth` - 1; then waits at `barrier` (one party per
+// process of the chain, the test's included) and joins that child.
+absl::Status ChainThroughServers(Lock lock, Value<int64_t> total,
+                                 Barrier barrier, int64_t depth) {
+  absl::StatusOr<bool> locked = lock.Acquire();
+  if (!locked.ok()) return locked.status();
+  absl::Status added = [&] {
+    absl::StatusOr<bool> value_locked = total.GetLock().Acquire();
+    if (!value_locked.ok()) return value_locked.status();
+    *total.get() += 1;
+    return total.GetLock().Release();
+  }();
+  if (absl::Status released = lock.Release(); !released.ok()) return released;
+  if (!added.ok()) return added;
+  std::optional<Process> next;
+  if (depth > 0) {
+    absl::StatusOr<Context> ctx = GetContext("posix:forkserver");
+    if (!ctx.ok()) return ctx.status();
+    next = ctx->NewProcess(
+        Target(&ChainThroughServers, lock, total, barrier, depth - 1));
+    if (absl::Status s = next->Start(); !s.ok()) return s;
+  }
+  absl::StatusOr<int64_t> waited = barrier.Wait(kDeadline);
+  if (!waited.ok()) return waited.status();
+  if (next.has_value()) {
+    if (absl::Status s = next->Join(kDeadline); !s.ok()) return s;
+    if (next->exitcode() != 0) {
+      return absl::InternalError(
+          absl::StrCat("the next child ended with ", *next->exitcode()));
+    }
+  }
+  return absl::OkStatus();
+}
+MPROC_REGISTER_TARGET(ChainThroughServers);
+
+// Sets every one of `events`; fails unless this process's descriptors above
+// stderr are exactly 5, 6, ... (the handover table, nothing on 3 or 4) and
+// more than one control message's worth (253).
+absl::Status SetAllFromHandedDescriptors(std::vector<Event> events) {
+  for (const Event& event : events) {
+    if (absl::Status s = event.Set(); !s.ok()) return s;
+  }
+  int highest = 0;
+  const int count =
+      testing::CountDescriptorsWhere([&](int fd, const std::string&) {
+        highest = std::max(highest, fd);
+        return fd > 2;
+      });
+  if (fcntl(3, F_GETFD) != -1 || fcntl(4, F_GETFD) != -1 ||
+      count != highest - 4 || count <= 253) {
+    return absl::InternalError(
+        absl::StrCat("descriptors above stderr: ", count, ", the highest ",
+                     highest, "; want 5 to the highest, more than 253"));
+  }
+  return absl::OkStatus();
+}
+MPROC_REGISTER_TARGET(SetAllFromHandedDescriptors);
 
 // This process's fork servers' pids.
 std::vector<pid_t> ForkServers() {
@@ -295,6 +358,46 @@ TEST_F(PosixForkServerTest, ChildIsTheServersAndNamesThisProcessItsParent) {
   ASSERT_OK(p.Join(kDeadline));
   EXPECT_EQ(p.exitcode(), -15);
   ASSERT_OK(manager.Shutdown());
+}
+
+TEST_F(PosixForkServerTest, LockValueAndBarrierReachAChildAndAGrandchild) {
+  ASSERT_OK_AND_ASSIGN(Lock lock, Lock::Create(*ctx_));
+  ASSERT_OK_AND_ASSIGN(Value<int64_t> total, Value<int64_t>::Create(*ctx_, 40));
+  // The test, the child and the grandchild.
+  ASSERT_OK_AND_ASSIGN(Barrier barrier, Barrier::Create(*ctx_, 3));
+  Process child = ctx_->NewProcess(
+      Target(&ChainThroughServers, lock, total, barrier, int64_t{1}));
+  ASSERT_OK(child.Start());
+  // Returns only once both have arrived: both decoded the barrier.
+  ASSERT_OK(barrier.Wait(kDeadline).status());
+  ASSERT_OK(child.Join(kDeadline));
+  EXPECT_EQ(child.exitcode(), 0);
+  EXPECT_THAT(total.Get(), ::mproc::testing::HoldsValue(42));
+  // The lock is free again, here too.
+  EXPECT_THAT(lock.Acquire(absl::ZeroDuration()),
+              ::mproc::testing::HoldsValue(true));
+  ASSERT_OK(lock.Release());
+}
+
+TEST_F(PosixForkServerTest, HundredsOfObjectsTravelInContinuationMessages) {
+  std::vector<Event> events;
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_OK_AND_ASSIGN(Event event, Event::Create(*ctx_));
+    events.push_back(event);
+  }
+  // Twice: a Start whose objects need several messages leaves the server
+  // ready for the next one.
+  for (int round = 0; round < 2; ++round) {
+    for (const Event& event : events) event.Clear();
+    Process p = ctx_->NewProcess(Target(&SetAllFromHandedDescriptors, events));
+    ASSERT_OK(p.Start());
+    ASSERT_OK(p.Join(kDeadline));
+    ASSERT_EQ(p.exitcode(), 0) << "round " << round;
+    for (const Event& event : events) {
+      EXPECT_TRUE(event.IsSet());
+    }
+    RunExitWith(round);
+  }
 }
 
 }  // namespace

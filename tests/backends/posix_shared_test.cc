@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <string>
 
 #include "absl/strings/match.h"
 #include "api/backend.h"
@@ -129,25 +130,28 @@ TEST(PosixSharedTest, ObjectsOfAnotherBackendAreRefused) {
 }
 
 // In a forked child, a Lock captured by a closure has its mapping but not
-// its descriptor: passing it on to a spawned grandchild is refused.
+// its descriptor: passing it on to a spawned (or fork server's) grandchild
+// is refused.
 TEST(PosixSharedTest, AClosureCapturedLockCannotBePassedToASpawnedChild) {
   ASSERT_OK_AND_ASSIGN(Context fork, GetContext("posix:fork"));
   ASSERT_OK_AND_ASSIGN(Lock lock, Lock::Create(fork));
   ASSERT_OK_AND_ASSIGN(Event started, Event::Create(fork));
-  Process child = fork.NewProcess(Target([lock, started]() -> int {
-    absl::StatusOr<Context> spawn = GetContext("posix:spawn");
-    if (!spawn.ok()) return 2;
-    Process grandchild =
-        spawn->NewProcess(Target(&workloads::SignalThenAcquire, started, lock));
-    const absl::Status s = grandchild.Start();
-    return absl::IsFailedPrecondition(s) &&
-                   absl::StrContains(s.message(), "descriptor")
-               ? 0
-               : 1;
-  }));
-  ASSERT_OK(child.Start());
-  ASSERT_OK(child.Join(kDeadline));
-  EXPECT_EQ(child.exitcode(), 0);
+  for (const std::string method : {"posix:spawn", "posix:forkserver"}) {
+    Process child = fork.NewProcess(Target([lock, started, method]() -> int {
+      absl::StatusOr<Context> ctx = GetContext(method);
+      if (!ctx.ok()) return 2;
+      Process grandchild =
+          ctx->NewProcess(Target(&workloads::SignalThenAcquire, started, lock));
+      const absl::Status s = grandchild.Start();
+      return absl::IsFailedPrecondition(s) &&
+                     absl::StrContains(s.message(), "descriptor")
+                 ? 0
+                 : 1;
+    }));
+    ASSERT_OK(child.Start());
+    ASSERT_OK(child.Join(kDeadline));
+    EXPECT_EQ(child.exitcode(), 0) << method;
+  }
 }
 
 }  // namespace

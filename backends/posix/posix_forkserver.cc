@@ -127,16 +127,18 @@ absl::StatusOr<std::shared_ptr<Server>> RunningServer() {
   return started;
 }
 
-// Sends one control message on `control`: `data`, and `fds` (at most
-// kMaxFdsPerMessage) with SCM_RIGHTS.
-absl::Status SendFds(const Server& server, absl::string_view data,
-                     gsl::span<const int> fds) {
-  iovec vector{.iov_base = const_cast<char*>(data.data()),
-               .iov_len = data.size()};
-  alignas(
-      cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFdsPerMessage)] = {};
+// Room for the SCM_RIGHTS of one control message.
+constexpr size_t kControlSpace = CMSG_SPACE(sizeof(int) * kMaxFdsPerMessage);
+
+// Sends one message on the server's control socket: `data`, and `fds` (at
+// most kMaxFdsPerMessage) with SCM_RIGHTS.
+[[nodiscard]] absl::Status SendFds(const Server& server, absl::string_view data,
+                                   gsl::span<const int> fds) {
+  iovec bytes{.iov_base = const_cast<char*>(data.data()),
+              .iov_len = data.size()};
+  alignas(cmsghdr) char control[kControlSpace] = {};
   msghdr message{};
-  message.msg_iov = &vector;
+  message.msg_iov = &bytes;
   message.msg_iovlen = 1;
   if (!fds.empty()) {
     message.msg_control = control;
@@ -157,12 +159,12 @@ absl::Status SendFds(const Server& server, absl::string_view data,
     return ServerGone(server.pid, "before this Start reached it");
   }
   if (error == ETOOMANYREFS) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "sendmsg(fork server): too many descriptors in flight for this "
-        "user (",
-        fds.size(),
-        " in this message); raise the descriptor "
-        "limit (ulimit -n) or hand the child fewer shared-state objects"));
+    return absl::ResourceExhaustedError(
+        absl::StrCat("sendmsg(fork server): too many descriptors in flight "
+                     "for this user (",
+                     fds.size(),
+                     " in this message); raise the descriptor limit (ulimit "
+                     "-n) or hand the child fewer shared-state objects"));
   }
   return ErrnoStatus(error, "sendmsg(fork server)", ProcessStartAdvice(error));
 }
@@ -171,8 +173,9 @@ absl::Status SendFds(const Server& server, absl::string_view data,
 // this process's standard streams, `listener` (or -1) and `handovers` (the
 // descriptors of the handover table), continued in as many messages as
 // they need.
-absl::Status SendControl(Server& server, int channel, int listener,
-                         gsl::span<const int> handovers) {
+[[nodiscard]] absl::Status SendControl(Server& server, int channel,
+                                       int listener,
+                                       gsl::span<const int> handovers) {
   ControlHeader header;
   header.handovers = static_cast<uint32_t>(handovers.size());
   std::vector<int> fds;
@@ -190,7 +193,7 @@ absl::Status SendControl(Server& server, int channel, int listener,
   }
   fds.insert(fds.end(), handovers.begin(), handovers.end());
   const gsl::span<const int> all(fds);
-  size_t first = std::min<size_t>(all.size(), kMaxFdsPerMessage);
+  const size_t first = std::min<size_t>(all.size(), kMaxFdsPerMessage);
   absl::MutexLock lock(&server.send_mu);
   if (absl::Status sent =
           SendFds(server,
@@ -330,11 +333,7 @@ absl::StatusOr<std::unique_ptr<Child>> LaunchForkServer(
       request, OnMainThread(), listener != nullptr ? listener->address() : "",
       *handovers);
   if (!message.ok()) return message.status();
-  std::vector<int> handover_fds;
-  handover_fds.reserve(handovers->size());
-  for (const PosixShared* object : *handovers) {
-    handover_fds.push_back(object->fd());
-  }
+  const std::vector<int> handover_fds = HandoverFds(*handovers);
   absl::StatusOr<std::shared_ptr<Server>> server = RunningServer();
   if (!server.ok()) return server.status();
 

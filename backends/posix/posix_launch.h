@@ -34,8 +34,10 @@ namespace mproc::posix {
 // `<program> --mproc-child=3`. The child holds only stdio, the request on
 // descriptor 3, for a Manager server its listening socket on 4, and the
 // shared objects of LaunchRequest::handovers on 5, 6, ... (posix_shared.h).
-// `kInvalidArgument` when the target is not registered; OS errors as for
-// LaunchFork, plus socketpair's.
+// `kInvalidArgument` when the target is not registered or the handover table
+// is refused (HandoversToSend: another backend's object, more than
+// kMaxHandovers); `kFailedPrecondition` for an object this process holds
+// without its descriptor; OS errors as for LaunchFork, plus socketpair's.
 [[nodiscard]] absl::StatusOr<std::unique_ptr<Child>> LaunchSpawn(
     Backend* backend, const LaunchRequest& request);
 
@@ -48,11 +50,13 @@ namespace mproc::posix {
 // Child signals it through a pidfd the server opened. The child holds only
 // stdio, the listener for a Manager server on 4, and the shared objects of
 // LaunchRequest::handovers on 5, 6, ..., as for "spawn" (the control
-// message carries their descriptors to the server). Errors: `kInvalidArgument`
-// when the target is not registered; `kUnavailable` when the server ended
+// message carries their descriptors to the server). Errors: as for "spawn"
+// (kInvalidArgument, kFailedPrecondition); `kUnavailable` when the server ended
 // before or during this Start (the next Start starts a new one); fork's in
 // the server (EAGAIN -> kUnavailable, ENOMEM -> kResourceExhausted);
-// socketpair's and posix_spawn's (EMFILE -> kResourceExhausted, ...).
+// socketpair's and posix_spawn's (EMFILE -> kResourceExhausted, ...);
+// sendmsg's (ETOOMANYREFS: too many descriptors in flight ->
+// kResourceExhausted).
 [[nodiscard]] absl::StatusOr<std::unique_ptr<Child>> LaunchForkServer(
     Backend* backend, const LaunchRequest& request);
 

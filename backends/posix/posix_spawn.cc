@@ -185,11 +185,7 @@ absl::StatusOr<std::unique_ptr<Child>> LaunchSpawn(
       *handovers);
   if (!message.ok()) return message.status();
   const std::string& bytes = *message;
-  std::vector<int> handover_fds;
-  handover_fds.reserve(handovers->size());
-  for (const PosixShared* object : *handovers) {
-    handover_fds.push_back(object->fd());
-  }
+  const std::vector<int> handover_fds = HandoverFds(*handovers);
 
   auto [ours, theirs] = Fd::OpenPair([](int pair[2]) {
     return socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair);

@@ -51,6 +51,13 @@ absl::StatusOr<std::vector<PosixShared*>> HandoversToSend(
   return handovers;
 }
 
+std::vector<int> HandoverFds(gsl::span<PosixShared* const> handovers) {
+  std::vector<int> fds;
+  fds.reserve(handovers.size());
+  for (const PosixShared* object : handovers) fds.push_back(object->fd());
+  return fds;
+}
+
 absl::StatusOr<std::string> EncodeSpawnMessage(
     const LaunchRequest& request, bool started_by_main_thread,
     absl::string_view listener_address,

@@ -61,6 +61,9 @@ struct SpawnMessage {
 [[nodiscard]] absl::StatusOr<std::vector<PosixShared*>> HandoversToSend(
     const LaunchRequest& request);
 
+// The descriptors of `handovers`, same order.
+std::vector<int> HandoverFds(gsl::span<PosixShared* const> handovers);
+
 // The spawn message for `request` (length prefix included), listing
 // `handovers` (HandoversToSend). `kInvalidArgument` when the target is not
 // registered (EncodeLaunchRequest's error).

@@ -28,7 +28,7 @@
 //      and keep a Manager server's secrets from other processes;
 //   5. shared state (docs/design.md, "Shared state"): create shared memory
 //      (`Backend::CreateSharedMemory`) and counting semaphores
-//      (`Backend::CreateSemaphore`), tell whether a process is still alive
+//      (`Backend::CreateOsSemaphore`), tell whether a process is still alive
 //      (`Backend::IsProcessAlive`), and hand the objects in
 //      `LaunchRequest::handovers` to the child (fork: keep them; re-execute:
 //      pass the OS objects and rebuild them there, in the same order, into
@@ -314,7 +314,7 @@ class Backend {
 
   // A new OsSemaphore whose count starts at `initial`. Errors: the OS's.
   [[nodiscard]] virtual absl::StatusOr<std::shared_ptr<OsSemaphore>>
-  CreateSemaphore(uint32_t initial) = 0;
+  CreateOsSemaphore(uint32_t initial) = 0;
 
   // False when the process (or thread-backend child) `pid` has ended, even
   // if it is not reaped yet; true while it runs, and when the OS will not

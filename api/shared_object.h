@@ -5,7 +5,7 @@
 // Part of the porting interface (api/backend.h): the two OS facilities that
 // shared state is built from, and the base of every OS object a target
 // argument can carry to a child. A backend makes them in
-// Backend::CreateSharedMemory and Backend::CreateSemaphore; api/ builds Lock,
+// Backend::CreateSharedMemory and Backend::CreateOsSemaphore; api/ builds Lock,
 // Event, Value, ... from them (docs/design.md, "Shared state").
 
 #ifndef MPROC_API_SHARED_OBJECT_H_

@@ -41,7 +41,7 @@ absl::StatusOr<std::shared_ptr<const SharedParts>> CreateSharedParts(
   parts->memory = *std::move(memory);
   for (size_t i = 0; i < semaphores; ++i) {
     absl::StatusOr<std::shared_ptr<OsSemaphore>> semaphore =
-        backend.CreateSemaphore(0);
+        backend.CreateOsSemaphore(0);
     if (!semaphore.ok()) return semaphore.status();
     parts->semaphores.push_back(*std::move(semaphore));
   }

@@ -69,7 +69,7 @@ class PosixBackend final : public Backend {
     return CreatePosixSharedMemory(size);
   }
 
-  absl::StatusOr<std::shared_ptr<OsSemaphore>> CreateSemaphore(
+  absl::StatusOr<std::shared_ptr<OsSemaphore>> CreateOsSemaphore(
       uint32_t initial) override {
     return CreatePosixSemaphore(initial);
   }

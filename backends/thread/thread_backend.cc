@@ -67,7 +67,7 @@ class ThreadBackend final : public Backend {
     return CreateThreadSharedMemory(size);
   }
 
-  absl::StatusOr<std::shared_ptr<OsSemaphore>> CreateSemaphore(
+  absl::StatusOr<std::shared_ptr<OsSemaphore>> CreateOsSemaphore(
       uint32_t initial) override {
     return CreateThreadSemaphore(initial);
   }

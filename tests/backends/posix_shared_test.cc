@@ -71,7 +71,7 @@ TEST(PosixSharedTest, SharedMemoryIsZeroedAlignedSharedAndReleased) {
 
 TEST(PosixSharedTest, SemaphoreCountsAcrossFork) {
   ASSERT_OK_AND_ASSIGN(std::shared_ptr<OsSemaphore> semaphore,
-                       Posix().CreateSemaphore(1));
+                       Posix().CreateOsSemaphore(1));
   EXPECT_THAT(semaphore->Acquire(absl::InfinitePast()),
               ::testing::Eq(absl::StatusOr<bool>(true)));
   EXPECT_THAT(semaphore->Acquire(absl::InfinitePast()),

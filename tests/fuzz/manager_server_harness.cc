@@ -98,7 +98,7 @@ class FuzzBackend final : public Backend {
       size_t) override {
     return absl::UnimplementedError("fuzz backend");
   }
-  absl::StatusOr<std::shared_ptr<OsSemaphore>> CreateSemaphore(
+  absl::StatusOr<std::shared_ptr<OsSemaphore>> CreateOsSemaphore(
       uint32_t) override {
     return absl::UnimplementedError("fuzz backend");
   }

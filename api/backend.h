@@ -36,9 +36,44 @@
 //      Everything else (locks, events, conditions, barriers, values) is
 //      built once in api/ from these.
 //
-// A backend whose start method forks also follows api/fork_safety.h (hold
-// mproc's fork locks around fork; make descriptor creation and close
-// exclusive with fork).
+// A backend whose start method forks also follows api/fork_safety.h. Around
+// each fork, in this order: hold mproc's fork locks (`PrepareFork`) and the
+// backend's own process-wide locks that the child may take; make "create a
+// descriptor + record it" and "forget + close it" exclusive with fork;
+// flush stdio (`std::fflush(nullptr)`: or the child writes the parent's
+// buffered output a second time). In the child, first: `AfterForkInChild`,
+// reset the backend's own locks (`ResetMutexInForkedChild`), and close every
+// descriptor/handle of the parent's that the child must not hold: its other
+// children's handles, Manager connections and listeners, the parent's end
+// of other children's pipes (docs/design.md §5, "descriptors"); keep only
+// the standard streams, the request's listener and its handovers. A backend
+// that creates processes without fork (CreateProcess, posix_spawn of the
+// program) passes only those, and flushes nothing.
+//
+// The child's end. `RunChild` returns an ExitStatus; the backend ends the
+// child with it: `Exited(code)` with `_exit(code)` (0..255 as a parent's
+// Wait will report it); `Signaled(n)` — returned only for a child that runs
+// with a cancellation flag (`ChildRuntime::cancellation`) which Terminate
+// or Kill set — by dying *of* that signal as the OS knows it (POSIX: restore
+// SIG_DFL for it, unblock it, raise it, and `_exit(128 + n)` only should
+// that return), so that the parent's Wait reports `Signaled(n)` and
+// exitcode `-n`. An OS without signals maps them to exit codes and back
+// (`ExitStatus::FromWindowsExitCode`).
+//
+// Parent death (docs/design.md §4): a child with
+// `ChildIdentity::kill_on_parent_death` ends within 1 s when its parent
+// dies abnormally, whichever of the parent's threads started it; a thread
+// of the parent ending must not end it. Where the OS has no such facility
+// (Linux: PR_SET_PDEATHSIG, tied to the starting *thread*; Windows: a
+// kill-on-close Job), use a lifeline: a pipe whose write end only the parent
+// holds, watched by the child, which exits when it reads end-of-file.
+//
+// Resources. A backend leaves nothing behind, and its conformance test file
+// proves it with a probe that counts its children (zombies included) and its
+// open descriptors/handles. Where the OS has no /proc, count children from
+// the backend's own table (plus `waitpid(WNOHANG)` to see zombies) and
+// descriptors with `fcntl(fd, F_GETFD)` over `0..getdtablesize()` (or the
+// OS's own call: proc_pidinfo, GetProcessHandleCount, kinfo_getfile).
 //
 // Errors: return absl::Status at the edge, keeping the code the OS error maps
 // to (absl::ErrnoToStatus on POSIX: EAGAIN -> kUnavailable, EMFILE ->
@@ -175,7 +210,12 @@ ExitStatus RunChild(const LaunchRequest& request, const ChildRuntime& runtime);
 // `Kill` to be called concurrently from different threads. The destructor
 // never leaves a zombie or an open handle: it releases OS resources of an
 // ended child, and for a child still running it lets it run on (api/ reaps
-// children before it destroys them; exit-time rules join the rest).
+// children before it destroys them; exit-time rules join the rest) and
+// reaps it later itself (the posix backend: at its next Launch). Whatever
+// ties the child's life to this process (a lifeline pipe's write end, a Job
+// handle) is not the handle's: destroying the Child neither ends the child
+// nor releases its lifeline, which lives until the child is reaped or this
+// process ends.
 class Child {
  public:
   virtual ~Child() = default;
@@ -245,6 +285,14 @@ class Listener {
   virtual ~Listener() = default;
   // An address `Backend::Connect` understands, in any process of this
   // program's family. Printable.
+  //
+  // Who removes it: the process that called Listen, when its Listener is
+  // destroyed (a Manager's owner, at Shutdown) — never the server child,
+  // which holds a handed-over copy and must leave it in place. An address
+  // that outlives a creator killed by SIGKILL (a socket file, a directory)
+  // is removed by the next Listen of the same user, once nothing answers
+  // there; prefer addresses the OS removes with their last holder (Linux
+  // abstract sockets, Windows named pipes).
   virtual std::string address() const = 0;
   // Waits for the next client.
   //
@@ -280,11 +328,21 @@ class Backend {
   // "posix", "windows", "thread": the part of a context name before ':'.
   virtual absl::string_view name() const = 0;
   // The default context is the registered backend with the highest priority
-  // (real processes beat the thread simulation).
+  // (ties: the first registered). The scale: 0 for a simulation without
+  // real processes (thread), 100 for a backend of real OS processes (posix,
+  // windows); values in between for a backend that is complete but
+  // should not be the default.
   virtual int priority() const = 0;
   // The start methods; the first is this backend's default.
   virtual std::vector<StartMethod> start_methods() const = 0;
   virtual const Capabilities& capabilities() const = 0;
+
+  // The platform's name of signal `signal` ("SIGSEGV"), for reprs and
+  // messages (exitcode -n prints as "-SIGSEGV"); empty when it has none.
+  // Signal numbers differ between systems (SIGBUS is 7 on Linux, 10 on the
+  // BSDs and macOS): a POSIX backend names them from its own <signal.h>.
+  // Default: names only kTerminateSignal and kKillSignal.
+  virtual std::string SignalName(int signal) const;
 
   // The pid of the OS process this code runs in (a backend without processes
   // returns a fixed synthetic id).
@@ -335,6 +393,17 @@ class Backend {
 
   // In a program re-executed by this backend (the command line says so):
   // runs the child and exits. Otherwise returns. Default: returns.
+  //
+  // `mproc::RunChildIfRequested(argc, argv)` calls it on every registered
+  // backend, first thing in every program that links mproc, with that
+  // program's real, unchanged argv: the user's own flags, anything. Look
+  // only for your own marker (the posix backend: an argument
+  // `--mproc-child=<fd>` or `--mproc-forkserver=<fd>` at argv[1]), change
+  // nothing, and return at once when it is not there. argv[0] is the
+  // program as the OS started it: where the OS has no call that names the
+  // running program (Linux: /proc/self/exe), a backend that re-executes it
+  // may keep argv[0] from here (resolved against the working directory and
+  // PATH, as the shell did).
   virtual void RunChildIfRequested(int argc, char** argv);
 
  protected:

@@ -24,6 +24,11 @@ Registry& GetRegistry() {
 }  // namespace
 
 void Backend::RunChildIfRequested(int, char**) {}
+std::string Backend::SignalName(int signal) const {
+  if (signal == kTerminateSignal) return "SIGTERM";
+  if (signal == kKillSignal) return "SIGKILL";
+  return "";
+}
 absl::Status Backend::ProtectProcessSecrets() { return absl::OkStatus(); }
 
 bool RegisterBackend(std::unique_ptr<Backend> backend) {

@@ -1,25 +1,10 @@
 #include "api/exit_status.h"
 
-#include <array>
 #include <string>
 
 #include "absl/strings/str_cat.h"
 
 namespace mproc {
-namespace {
-
-// Signal names by number as Linux numbers them: the numbers every backend
-// reports (POSIX exit statuses, and Windows' mapped termination codes).
-constexpr std::array<const char*, 32> kSignalNames = {
-    nullptr,   "SIGHUP",  "SIGINT",    "SIGQUIT", "SIGILL",    "SIGTRAP",
-    "SIGABRT", "SIGBUS",  "SIGFPE",    "SIGKILL", "SIGUSR1",   "SIGSEGV",
-    "SIGUSR2", "SIGPIPE", "SIGALRM",   "SIGTERM", "SIGSTKFLT", "SIGCHLD",
-    "SIGCONT", "SIGSTOP", "SIGTSTP",   "SIGTTIN", "SIGTTOU",   "SIGURG",
-    "SIGXCPU", "SIGXFSZ", "SIGVTALRM", "SIGPROF", "SIGWINCH",  "SIGIO",
-    "SIGPWR",  "SIGSYS"};
-
-}  // namespace
-
 ExitStatus ExitStatus::FromWindowsExitCode(uint32_t code) {
   if (code == kWindowsTerminateCode) return Signaled(kTerminateSignal);
   if (code == kWindowsKillCode) return Signaled(kKillSignal);
@@ -28,12 +13,12 @@ ExitStatus ExitStatus::FromWindowsExitCode(uint32_t code) {
   return Exited(static_cast<int>(code));
 }
 
-std::string ExitCodeToString(int exitcode) {
-  // Compare before negating: -INT_MIN overflows.
-  if (exitcode < 0 && exitcode > -static_cast<int>(kSignalNames.size()) &&
-      kSignalNames[-exitcode] != nullptr) {
-    return absl::StrCat("-", kSignalNames[-exitcode]);
+std::string ExitCodeToString(int exitcode, absl::string_view signal_name) {
+  if (exitcode < 0 && !signal_name.empty()) {
+    return absl::StrCat("-", signal_name);
   }
+  if (exitcode == -kTerminateSignal) return "-SIGTERM";
+  if (exitcode == -kKillSignal) return "-SIGKILL";
   return absl::StrCat(exitcode);
 }
 

@@ -14,6 +14,8 @@
 #include <cstdint>
 #include <string>
 
+#include "absl/strings/string_view.h"
+
 namespace mproc {
 
 // Signal numbers used by `Terminate` and `Kill` on every backend.
@@ -59,9 +61,12 @@ class ExitStatus {
   int signal_;
 };
 
-// Formats an exitcode as CPython's repr does: negative values that name a
-// signal become "-SIGTERM", "-SIGKILL", ...; anything else is the number.
-std::string ExitCodeToString(int exitcode);
+// Formats an exitcode as CPython's repr does: a negative exitcode -n becomes
+// "-" and `signal_name`, the name the platform gives signal n ("SIGTERM";
+// Backend::SignalName says it); anything else, and a signal without a name,
+// is the number. Without a name, the two signals every backend reports
+// (kTerminateSignal, kKillSignal) are still named.
+std::string ExitCodeToString(int exitcode, absl::string_view signal_name = {});
 
 }  // namespace mproc
 

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "api/backend.h"
 #include "api/cancellation.h"
 #include "api/internal/lifecycle.h"
 #include "api/internal/manager_server.h"
@@ -74,6 +75,14 @@ class ManagerCore : public ExitShutdown {
   }
 
  private:
+  // The server's exitcode as a repr prints it ("-SIGKILL").
+  std::string ServerExitCode() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    const int code = server_.exitcode().value_or(0);
+    const Backend* backend = FindBackend(endpoint_->backend);
+    return ExitCodeToString(
+        code, code < 0 && backend != nullptr ? backend->SignalName(-code) : "");
+  }
+
   absl::Mutex mu_;
   bool done_ ABSL_GUARDED_BY(mu_) = false;
   Process server_ ABSL_GUARDED_BY(mu_);
@@ -107,15 +116,14 @@ absl::Status ManagerCore::Shutdown() {
   CurrentState().RemoveManager(this);
   if (!joined.ok()) return joined;
   if (!requested.ok()) {
-    return absl::UnavailableError(
-        absl::StrCat("the Manager server had already stopped (exitcode ",
-                     ExitCodeToString(server_.exitcode().value_or(0)),
-                     ") when it was shut down: ", requested.message()));
+    return absl::UnavailableError(absl::StrCat(
+        "the Manager server had already stopped (exitcode ", ServerExitCode(),
+        ") when it was shut down: ", requested.message()));
   }
   if (server_.exitcode() != 0) {
-    return absl::InternalError(absl::StrCat(
-        "the Manager server ended with exitcode ",
-        ExitCodeToString(server_.exitcode().value_or(0)), " at shutdown"));
+    return absl::InternalError(
+        absl::StrCat("the Manager server ended with exitcode ",
+                     ServerExitCode(), " at shutdown"));
   }
   return absl::OkStatus();
 }

@@ -308,6 +308,9 @@ std::string Process::ToString() const {
   } else {
     fields.state = internal::ReprState::kStopped;
     fields.exitcode = record_->exit->exitcode();
+    if (*fields.exitcode < 0 && record_->backend != nullptr) {
+      fields.signal_name = record_->backend->SignalName(-*fields.exitcode);
+    }
   }
   return internal::FormatRepr(fields);
 }

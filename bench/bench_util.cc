@@ -3,6 +3,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "api/backend.h"
 #include "api/target.h"
 
 namespace mproc::bench {
@@ -22,8 +23,25 @@ bool SkipIfError(benchmark::State& state, const absl::Status& status) {
   return true;
 }
 
+std::string ForkingContext() {
+  for (const Backend* backend : RegisteredBackends()) {
+    for (const StartMethod& method : backend->start_methods()) {
+      if (method.runs_closures) {
+        return absl::StrCat(backend->name(), ":", method.name);
+      }
+    }
+  }
+  return "";
+}
+
 std::optional<Context> ContextOrSkip(benchmark::State& state,
                                      absl::string_view name) {
+  if (name.empty()) {
+    state.SkipWithError(
+        "no registered backend has a start method that shares the parent's "
+        "memory");
+    return std::nullopt;
+  }
   absl::StatusOr<Context> context = GetContext(name);
   if (SkipIfError(state, context.status())) return std::nullopt;
   return *context;

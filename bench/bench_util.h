@@ -51,6 +51,13 @@ class Ballast {
 // returns true when it did (the caller then leaves its loop).
 bool SkipIfError(benchmark::State& state, const absl::Status& status);
 
+// The context of the benchmarks that set mproc against a raw fork(): the
+// registered backend of highest priority with a start method that runs
+// closures, i.e. shares the parent's memory ("posix:fork" on POSIX; the
+// thread backend where no process backend is built). Taken from the
+// registry, never hard-coded.
+std::string ForkingContext();
+
 // The context called `name`, or std::nullopt after marking the benchmark
 // failed with the lookup's message (e.g. a backend that is not built).
 std::optional<Context> ContextOrSkip(benchmark::State& state,

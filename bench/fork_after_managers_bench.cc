@@ -20,7 +20,7 @@ namespace {
 constexpr int kManagersBefore = 200;
 
 void BM_ForkStartJoinAfterManagers(benchmark::State& state) {
-  const std::optional<Context> context = ContextOrSkip(state, "posix:fork");
+  const std::optional<Context> context = ContextOrSkip(state, ForkingContext());
   if (!context) return;
   for (int i = 0; i < kManagersBefore; ++i) {
     absl::StatusOr<Manager> manager = context->StartManager();

@@ -1,4 +1,5 @@
-// The Manager on posix:fork (docs/design.md §7): a synchronous call (Size), a
+// The Manager on the forking context (ForkingContext(): posix:fork where it
+// is built; docs/design.md §7): a synchronous call (Size), a
 // child's pipelined appends, start+shutdown; and two CPU-bound children in
 // parallel against the same work in sequence.
 #include <benchmark/benchmark.h>
@@ -20,9 +21,6 @@
 namespace mproc::bench {
 namespace {
 
-// The context of every benchmark here.
-constexpr absl::string_view kContext = "posix:fork";
-
 // How many doubles the child of BM_ManagerAppendFromChild appends.
 constexpr int64_t kAppendCount = 100000;
 
@@ -32,7 +30,7 @@ constexpr int64_t kBurnIterations = 100'000'000;
 
 // One synchronous call per iteration against a running Manager.
 void BM_ManagerSize(benchmark::State& state) {
-  const std::optional<Context> context = ContextOrSkip(state, kContext);
+  const std::optional<Context> context = ContextOrSkip(state, ForkingContext());
   if (!context) return;
   absl::StatusOr<Manager> manager = context->StartManager();
   if (SkipIfError(state, manager.status())) return;
@@ -52,7 +50,7 @@ BENCHMARK(BM_ManagerSize)->Apply(WaitingBenchmark);
 // DoSomething); timed from Start until the parent's Size() sees them all.
 // Each iteration gets a fresh list (made outside the timed part).
 void BM_ManagerAppendFromChild(benchmark::State& state) {
-  const std::optional<Context> context = ContextOrSkip(state, kContext);
+  const std::optional<Context> context = ContextOrSkip(state, ForkingContext());
   if (!context) return;
   absl::StatusOr<Manager> manager = context->StartManager();
   if (SkipIfError(state, manager.status())) return;
@@ -82,7 +80,7 @@ BENCHMARK(BM_ManagerAppendFromChild)->Apply(WaitingBenchmark);
 
 // StartManager + Shutdown per iteration.
 void BM_ManagerStartShutdown(benchmark::State& state) {
-  const std::optional<Context> context = ContextOrSkip(state, kContext);
+  const std::optional<Context> context = ContextOrSkip(state, ForkingContext());
   if (!context) return;
   for (auto _ : state) {
     absl::StatusOr<Manager> manager = context->StartManager();
@@ -126,7 +124,7 @@ absl::StatusOr<double> RunBurners(const Context& context, bool parallel) {
 // time is the parallel run's; counter `speedup` = sequential / parallel time,
 // `sequential_ns` and `parallel_ns` the mean times of one run of each.
 void BM_TwoChildrenCpuSpeedup(benchmark::State& state) {
-  const std::optional<Context> context = ContextOrSkip(state, kContext);
+  const std::optional<Context> context = ContextOrSkip(state, ForkingContext());
   if (!context) return;
   double sequential_total = 0;
   double parallel_total = 0;

@@ -32,7 +32,7 @@ MPROC_REGISTER_TARGET(PingPongPartner);
 
 // Acquire + Release of a free Lock in one process: user space only.
 void BM_LockUncontended(benchmark::State& state) {
-  const std::optional<Context> context = ContextOrSkip(state, "posix:fork");
+  const std::optional<Context> context = ContextOrSkip(state, ForkingContext());
   if (!context) return;
   absl::StatusOr<Lock> lock = Lock::Create(*context);
   if (SkipIfError(state, lock.status())) return;
@@ -46,7 +46,7 @@ void BM_LockUncontended(benchmark::State& state) {
 BENCHMARK(BM_LockUncontended);
 
 void BM_RLockUncontended(benchmark::State& state) {
-  const std::optional<Context> context = ContextOrSkip(state, "posix:fork");
+  const std::optional<Context> context = ContextOrSkip(state, ForkingContext());
   if (!context) return;
   absl::StatusOr<RLock> lock = RLock::Create(*context);
   if (SkipIfError(state, lock.status())) return;
@@ -63,7 +63,7 @@ BENCHMARK(BM_RLockUncontended);
 // binary semaphores (a Lock may be released by another process, as in
 // CPython): one iteration is one round trip, two hand-offs.
 void BM_LockPingPong(benchmark::State& state) {
-  const std::optional<Context> context = ContextOrSkip(state, "posix:fork");
+  const std::optional<Context> context = ContextOrSkip(state, ForkingContext());
   if (!context) return;
   absl::StatusOr<Lock> ping = Lock::Create(*context);
   absl::StatusOr<Lock> pong = Lock::Create(*context);
@@ -95,7 +95,7 @@ BENCHMARK(BM_LockPingPong)->Apply(WaitingBenchmark);
 // children's start and join included.
 void BM_ValueIncrementContended(benchmark::State& state) {
   constexpr int64_t kIncrements = 1'000'000;
-  const std::optional<Context> context = ContextOrSkip(state, "posix:fork");
+  const std::optional<Context> context = ContextOrSkip(state, ForkingContext());
   if (!context) return;
   absl::StatusOr<Value<int64_t>> total = Value<int64_t>::Create(*context, 0);
   if (SkipIfError(state, total.status())) return;

@@ -1,5 +1,8 @@
 # Helper functions shared by every folder.
 include_guard(GLOBAL)
+# mproc_add_conformance_test and mproc_discover_gtests: also installed, for
+# backends outside this repository.
+include(MprocConformance)
 
 # mproc_library_options(<target>)
 # Compile options of mproc's own libraries (the api and every backend). On ELF
@@ -35,33 +38,7 @@ function(mproc_add_test)
   cmake_parse_arguments(ARG "" "NAME;FILTER" "SOURCES;LIBS;LABELS" ${ARGN})
   add_executable(${ARG_NAME} ${ARG_SOURCES})
   target_link_libraries(${ARG_NAME} PRIVATE mproc_test_main ${ARG_LIBS})
-  set(_filter)
-  if(ARG_FILTER)
-    set(_filter TEST_FILTER "${ARG_FILTER}")
-  endif()
-  gtest_discover_tests(${ARG_NAME} ${_filter}
-    PROPERTIES TIMEOUT 120
-    DISCOVERY_TIMEOUT 60)
-  # gtest_discover_tests flattens PROPERTIES (LABELS "a;b" would become label a
-  # and a property named b), so the labels are set after discovery instead.
-  set(_labels_script "${CMAKE_CURRENT_BINARY_DIR}/${ARG_NAME}_labels.cmake")
-  file(WRITE "${_labels_script}"
-    "foreach(_test IN LISTS ${ARG_NAME}_TESTS)\n"
-    "  set_tests_properties(\"\${_test}\" PROPERTIES LABELS \"${ARG_LABELS}\")\n"
-    "endforeach()\n")
-  set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES "${_labels_script}")
-endfunction()
-
-# mproc_add_conformance_test(BACKEND <label-suffix> SOURCES ... LIBS ... [FILTER ...])
-# The conformance suite instantiated for one backend: labels conformance and
-# conformance-<backend>. FILTER picks one instantiation of a file that has several.
-function(mproc_add_conformance_test)
-  cmake_parse_arguments(ARG "" "BACKEND;FILTER" "SOURCES;LIBS" ${ARGN})
-  mproc_add_test(NAME conformance_${ARG_BACKEND}_test
-    SOURCES ${ARG_SOURCES}
-    LIBS mproc_conformance mproc_workloads ${ARG_LIBS}
-    LABELS "conformance;conformance-${ARG_BACKEND}"
-    FILTER "${ARG_FILTER}")
+  mproc_discover_gtests(${ARG_NAME} FILTER "${ARG_FILTER}" LABELS "${ARG_LABELS}")
 endfunction()
 
 # mproc_add_example(NAME <name> ARGS ... EXPECT ...)

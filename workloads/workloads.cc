@@ -5,6 +5,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <thread>
 
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
@@ -12,6 +13,8 @@
 #include "api/context.h"
 #include "api/current_process.h"
 #include "api/exit.h"
+#include "api/manager.h"
+#include "api/process.h"
 #include "api/target.h"
 
 namespace mproc::workloads {
@@ -268,6 +271,42 @@ absl::Status ReadyThenWaitForGo(ListProxy<int64_t> ready,
   }
 }
 MPROC_REGISTER_TARGET(ReadyThenWaitForGo);
+
+absl::Status StartOrphansThenRunUntilKilled(std::string context,
+                                            bool from_worker_thread,
+                                            ListProxy<int64_t> pids,
+                                            ListProxy<std::string> addresses) {
+  absl::StatusOr<Context> ctx = GetContext(context);
+  if (!ctx.ok()) return ctx.status();
+  std::optional<Process> daemon;
+  std::optional<Manager> manager;
+  absl::Status started;
+  auto start = [&] {
+    daemon.emplace(
+        ctx->NewProcess(Target(&RunUntilTerminated), {.daemon = true}));
+    started = daemon->Start();
+    if (!started.ok()) return;
+    absl::StatusOr<Manager> made = ctx->StartManager();
+    if (!made.ok()) {
+      started = made.status();
+      return;
+    }
+    manager.emplace(*std::move(made));
+  };
+  if (from_worker_thread) {
+    std::thread(start).join();
+  } else {
+    start();
+  }
+  if (!started.ok()) return started;
+  if (absl::Status s = pids.Append(*daemon->pid()); !s.ok()) return s;
+  if (absl::Status s = pids.Append(*manager->pid()); !s.ok()) return s;
+  if (absl::Status s = addresses.Append(manager->address()); !s.ok()) return s;
+  if (absl::Status s = pids.Size().status(); !s.ok()) return s;  // sent
+  RunUntilTerminated();
+  return absl::InternalError("RunUntilTerminated returned");
+}
+MPROC_REGISTER_TARGET(StartOrphansThenRunUntilKilled);
 
 absl::Status HandleLostManager(ListProxy<int64_t> data,
                                ListProxy<int64_t> ready,

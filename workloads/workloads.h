@@ -123,6 +123,14 @@ void PrintLines(int64_t count, std::string text);
 [[nodiscard]] absl::Status ReadyThenWaitForGo(ListProxy<int64_t> ready,
                                               ListProxy<int64_t> go);
 
+// Parent-death containment: starts, on `context`, a daemon running until
+// terminated and a Manager — from this thread, or from a worker thread that
+// then ends — appends their pids (daemon, then Manager) to `pids` and the
+// Manager's address to `addresses`, then runs until it is killed.
+[[nodiscard]] absl::Status StartOrphansThenRunUntilKilled(
+    std::string context, bool from_worker_thread, ListProxy<int64_t> pids,
+    ListProxy<std::string> addresses);
+
 // Item 11 of the exit rules: appends 1 to `data` and reads its size (so the
 // write is acknowledged), appends to `ready`, waits until `go` holds an item
 // (the parent has shut `data`'s Manager down meanwhile), then calls

@@ -185,7 +185,8 @@ std::string FormatRepr(const ReprFields& fields) {
       break;
   }
   if (fields.state == ReprState::kStopped && fields.exitcode.has_value()) {
-    absl::StrAppend(&out, " exitcode=", ExitCodeToString(*fields.exitcode));
+    absl::StrAppend(&out, " exitcode=",
+                    ExitCodeToString(*fields.exitcode, fields.signal_name));
   }
   if (fields.daemon) absl::StrAppend(&out, " daemon");
   absl::StrAppend(&out, ">");

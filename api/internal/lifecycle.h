@@ -58,6 +58,9 @@ struct ReprFields {
   int64_t parent_pid = 0;
   ReprState state = ReprState::kInitial;
   std::optional<int> exitcode;
+  // The platform's name of the signal a negative exitcode stands for
+  // (Backend::SignalName), or empty.
+  std::string signal_name;
   bool daemon = false;
 };
 

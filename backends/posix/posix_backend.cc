@@ -1,11 +1,13 @@
 // POSIX only: the posix backend (Linux): start methods forkserver (the
 // default), fork and spawn.
+#include <signal.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -18,6 +20,52 @@
 
 namespace mproc::posix {
 namespace {
+
+// The name this platform's <signal.h> gives `signal` ("SIGBUS" is 7 on
+// Linux, 10 on the BSDs and macOS), or empty. The POSIX.1-2008 signals, and
+// those a platform adds where it defines them.
+std::string PlatformSignalName(int signal) {
+  struct Named {
+    int number;
+    const char* name;
+  };
+#define MPROC_SIGNAL(name) \
+  Named { name, #name }
+  static constexpr Named kSignals[] = {
+      MPROC_SIGNAL(SIGHUP),    MPROC_SIGNAL(SIGINT),  MPROC_SIGNAL(SIGQUIT),
+      MPROC_SIGNAL(SIGILL),    MPROC_SIGNAL(SIGTRAP), MPROC_SIGNAL(SIGABRT),
+      MPROC_SIGNAL(SIGBUS),    MPROC_SIGNAL(SIGFPE),  MPROC_SIGNAL(SIGKILL),
+      MPROC_SIGNAL(SIGUSR1),   MPROC_SIGNAL(SIGSEGV), MPROC_SIGNAL(SIGUSR2),
+      MPROC_SIGNAL(SIGPIPE),   MPROC_SIGNAL(SIGALRM), MPROC_SIGNAL(SIGTERM),
+      MPROC_SIGNAL(SIGCHLD),   MPROC_SIGNAL(SIGCONT), MPROC_SIGNAL(SIGSTOP),
+      MPROC_SIGNAL(SIGTSTP),   MPROC_SIGNAL(SIGTTIN), MPROC_SIGNAL(SIGTTOU),
+      MPROC_SIGNAL(SIGURG),    MPROC_SIGNAL(SIGXCPU), MPROC_SIGNAL(SIGXFSZ),
+      MPROC_SIGNAL(SIGVTALRM), MPROC_SIGNAL(SIGPROF), MPROC_SIGNAL(SIGSYS),
+#ifdef SIGSTKFLT
+      MPROC_SIGNAL(SIGSTKFLT),
+#endif
+#ifdef SIGWINCH
+      MPROC_SIGNAL(SIGWINCH),
+#endif
+#ifdef SIGIO
+      MPROC_SIGNAL(SIGIO),
+#endif
+#ifdef SIGPWR
+      MPROC_SIGNAL(SIGPWR),
+#endif
+#ifdef SIGEMT
+      MPROC_SIGNAL(SIGEMT),
+#endif
+#ifdef SIGINFO
+      MPROC_SIGNAL(SIGINFO),
+#endif
+  };
+#undef MPROC_SIGNAL
+  for (const Named& named : kSignals) {
+    if (named.number == signal) return named.name;
+  }
+  return "";
+}
 
 class PosixBackend final : public Backend {
  public:
@@ -33,6 +81,10 @@ class PosixBackend final : public Backend {
   }
   // Real processes: every capability is supported.
   const Capabilities& capabilities() const override { return capabilities_; }
+
+  std::string SignalName(int signal) const override {
+    return PlatformSignalName(signal);
+  }
 
   int64_t HostPid() const override { return getpid(); }
 

@@ -1,15 +1,9 @@
 // The conformance suite on the posix backend, once per start method.
-#include "tests/backends/posix_probe.h"
+#include "tests/backends/posix_conformance_hooks.h"
 #include "tests/conformance/conformance.h"
 
 MPROC_INSTANTIATE_CONFORMANCE_SUITE(
-    PosixFork, (mproc::conformance::BackendUnderTest{
-                   .label = "PosixFork",
-                   .context = "posix:fork",
-                   .probe = &mproc::testing::ProbePosixResources}));
+    PosixFork, mproc::testing::PosixUnderTest("PosixFork", "posix:fork"));
 
 MPROC_INSTANTIATE_CONFORMANCE_SUITE(
-    PosixSpawn, (mproc::conformance::BackendUnderTest{
-                    .label = "PosixSpawn",
-                    .context = "posix:spawn",
-                    .probe = &mproc::testing::ProbePosixResources}));
+    PosixSpawn, mproc::testing::PosixUnderTest("PosixSpawn", "posix:spawn"));

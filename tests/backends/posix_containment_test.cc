@@ -1,6 +1,9 @@
-// POSIX only: children with kill_on_parent_death (daemons, Manager servers)
-// end when their parent is SIGKILLed, whichever thread started them, and a
-// worker thread's exit does not end the children it started.
+// POSIX only: posix:forkserver's own part of parent-death containment. A
+// killed parent's fork server ends with it, and so do the kill_on_parent_death
+// children (daemons, Manager servers) the server forked for it, whichever of
+// the parent's threads asked. The backend-generic rules (any start method; a
+// worker thread's end does not end its children) are in the conformance
+// suite: tests/conformance/containment_test.cc.
 #include <poll.h>
 #include <signal.h>
 #include <sys/syscall.h>
@@ -33,48 +36,6 @@ constexpr absl::Duration kDeadline = absl::Seconds(30);
 // docs/design.md §4's goal is 1 s; the test allows ten times that.
 constexpr absl::Duration kContainmentDeadline = absl::Seconds(10);
 
-// Blocks the calling process until it is killed.
-[[noreturn]] void WaitToBeKilled() {
-  while (true) (void)poll(nullptr, 0, -1);
-}
-
-// A "parent" process: starts a daemon child and a Manager (from this thread,
-// or from a worker thread that then exits), appends their pids to `pids` and
-// the Manager's address to `addresses`, then waits to be killed.
-absl::Status StartOrphansAndWait(bool from_worker_thread,
-                                 ListProxy<int64_t> pids,
-                                 ListProxy<std::string> addresses) {
-  absl::StatusOr<Context> context = GetContext();
-  if (!context.ok()) return context.status();
-  std::optional<Process> daemon;
-  std::optional<Manager> manager;
-  absl::Status started;
-  auto start = [&] {
-    daemon.emplace(context->NewProcess(Target(&workloads::RunUntilTerminated),
-                                       {.daemon = true}));
-    started = daemon->Start();
-    if (!started.ok()) return;
-    absl::StatusOr<Manager> made = context->StartManager();
-    if (!made.ok()) {
-      started = made.status();
-      return;
-    }
-    manager.emplace(*std::move(made));
-  };
-  if (from_worker_thread) {
-    std::thread(start).join();
-  } else {
-    start();
-  }
-  if (!started.ok()) return started;
-  if (absl::Status s = pids.Append(*daemon->pid()); !s.ok()) return s;
-  if (absl::Status s = pids.Append(*manager->pid()); !s.ok()) return s;
-  if (absl::Status s = addresses.Append(manager->address()); !s.ok()) return s;
-  if (absl::Status s = pids.Size().status(); !s.ok()) return s;  // sent
-  WaitToBeKilled();
-}
-MPROC_REGISTER_TARGET(StartOrphansAndWait);
-
 struct ContainmentCase {
   std::string context;
   bool from_worker_thread;
@@ -95,10 +56,10 @@ TEST_P(PosixContainmentTest, ParentSigkillEndsDaemonChildAndManager) {
   ASSERT_OK_AND_ASSIGN(ListProxy<int64_t> pids, collector.List<int64_t>());
   ASSERT_OK_AND_ASSIGN(ListProxy<std::string> addresses,
                        collector.List<std::string>());
-  Process parent =
-      ctx.NewProcess(Target(&StartOrphansAndWait, GetParam().from_worker_thread,
-                            pids, addresses),
-                     {.name = "doomed parent"});
+  Process parent = ctx.NewProcess(
+      Target(&workloads::StartOrphansThenRunUntilKilled, GetParam().context,
+             GetParam().from_worker_thread, pids, addresses),
+      {.name = "doomed parent"});
   ASSERT_OK(parent.Start());
   ASSERT_TRUE(testing::WaitUntil(
       [&] {
@@ -166,60 +127,9 @@ TEST_P(PosixContainmentTest, ParentSigkillEndsDaemonChildAndManager) {
 
 INSTANTIATE_TEST_SUITE_P(
     Posix, PosixContainmentTest,
-    ::testing::Values(ContainmentCase{"posix:fork", false},
-                      ContainmentCase{"posix:fork", true},
-                      ContainmentCase{"posix:spawn", false},
-                      ContainmentCase{"posix:spawn", true},
-                      ContainmentCase{"posix:forkserver", false},
+    ::testing::Values(ContainmentCase{"posix:forkserver", false},
                       ContainmentCase{"posix:forkserver", true}),
     CaseName);
-
-class PosixWorkerThreadTest : public ::testing::TestWithParam<std::string> {};
-
-TEST_P(PosixWorkerThreadTest, WorkerThreadExitDoesNotEndItsChildren) {
-  ASSERT_OK_AND_ASSIGN(Context ctx, GetContext(GetParam()));
-  ASSERT_OK_AND_ASSIGN(Manager manager, ctx.StartManager());
-  ASSERT_OK_AND_ASSIGN(ListProxy<int64_t> ready, manager.List<int64_t>());
-  ASSERT_OK_AND_ASSIGN(ListProxy<int64_t> go, manager.List<int64_t>());
-  // A daemon: kill_on_parent_death is on.
-  Process child = ctx.NewProcess(
-      Target(&workloads::ReadyThenWaitForGo, ready, go), {.daemon = true});
-  pid_t worker_tid = 0;
-  absl::Status started;
-  bool child_ready = false;
-  std::thread worker([&] {
-    worker_tid = static_cast<pid_t>(syscall(SYS_gettid));
-    started = child.Start();
-    // The thread ends only after the child has set up its watch, so a
-    // PR_SET_PDEATHSIG would be tied to this thread.
-    child_ready = started.ok() && testing::WaitUntil(
-                                      [&] {
-                                        absl::StatusOr<int64_t> n =
-                                            ready.Size();
-                                        return !n.ok() || *n > 0;
-                                      },
-                                      kDeadline);
-  });
-  worker.join();
-  ASSERT_OK(started);
-  ASSERT_TRUE(child_ready);
-  // Once the kernel has let go of the thread, a PR_SET_PDEATHSIG tied to it
-  // would have been delivered.
-  const std::string task = absl::StrCat("/proc/self/task/", worker_tid);
-  ASSERT_TRUE(testing::WaitUntil([&] { return !std::filesystem::exists(task); },
-                                 kDeadline));
-  EXPECT_TRUE(child.IsAlive());
-  ASSERT_OK(go.Append(1));
-  ASSERT_OK(go.Size().status());  // a synchronous call sends the append
-  ASSERT_OK(child.Join(kDeadline));
-  EXPECT_EQ(child.exitcode(), 0) << "the worker thread's exit ended its child";
-  ASSERT_OK(manager.Shutdown());
-}
-
-INSTANTIATE_TEST_SUITE_P(Posix, PosixWorkerThreadTest,
-                         ::testing::Values("posix:fork", "posix:spawn",
-                                           "posix:forkserver"),
-                         testing::StartMethodTestName);
 
 }  // namespace
 }  // namespace mproc

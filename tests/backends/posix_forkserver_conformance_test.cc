@@ -7,7 +7,7 @@
 #include "api/process.h"
 #include "api/target.h"
 #include "gtest/gtest.h"
-#include "tests/backends/posix_probe.h"
+#include "tests/backends/posix_conformance_hooks.h"
 #include "tests/conformance/conformance.h"
 #include "workloads/workloads.h"
 
@@ -33,7 +33,5 @@ class StartForkServer : public ::testing::Environment {
 }  // namespace mproc::testing
 
 MPROC_INSTANTIATE_CONFORMANCE_SUITE(
-    PosixForkServer, (mproc::conformance::BackendUnderTest{
-                         .label = "PosixForkServer",
-                         .context = "posix:forkserver",
-                         .probe = &mproc::testing::ProbePosixResources}));
+    PosixForkServer,
+    mproc::testing::PosixUnderTest("PosixForkServer", "posix:forkserver"));

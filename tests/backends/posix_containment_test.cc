@@ -61,12 +61,7 @@ TEST_P(PosixContainmentTest, ParentSigkillEndsDaemonChildAndManager) {
              GetParam().from_worker_thread, pids, addresses),
       {.name = "doomed parent"});
   ASSERT_OK(parent.Start());
-  ASSERT_TRUE(testing::WaitUntil(
-      [&] {
-        absl::StatusOr<int64_t> size = pids.Size();
-        return !size.ok() || *size >= 2;
-      },
-      kDeadline));
+  ASSERT_TRUE(testing::WaitForListSize(pids, 2, kDeadline));
   ASSERT_OK_AND_ASSIGN(std::vector<int64_t> orphans, pids.Snapshot());
   ASSERT_EQ(orphans.size(), 2u);
 

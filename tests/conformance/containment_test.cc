@@ -40,12 +40,7 @@ void CheckKilledParentTakesItsOrphans(const Context& ctx,
              from_worker_thread, pids, addresses),
       {.name = "doomed parent"});
   ASSERT_OK(parent.Start());
-  ASSERT_TRUE(testing::WaitUntil(
-      [&] {
-        absl::StatusOr<int64_t> size = pids.Size();
-        return !size.ok() || *size >= 2;
-      },
-      ConformanceTest::kDeadline));
+  ASSERT_TRUE(testing::WaitForListSize(pids, 2, ConformanceTest::kDeadline));
   ASSERT_OK_AND_ASSIGN(std::vector<int64_t> orphans, pids.Snapshot());
   ASSERT_EQ(orphans.size(), 2u);
   for (int64_t pid : orphans) EXPECT_TRUE(backend.is_pid_alive(pid)) << pid;
@@ -93,13 +88,7 @@ TEST_P(ConformanceTest, AThreadEndingDoesNotEndTheChildrenItStarted) {
     started = child.Start();
     // The thread ends only after the child has set up its watch on its
     // parent, so a watch tied to this thread would fire.
-    child_ready = started.ok() && testing::WaitUntil(
-                                      [&] {
-                                        absl::StatusOr<int64_t> n =
-                                            ready.Size();
-                                        return !n.ok() || *n > 0;
-                                      },
-                                      kDeadline);
+    child_ready = started.ok() && testing::WaitForListSize(ready, 1, kDeadline);
   });
   worker.join();
   ASSERT_OK(started);

@@ -8,10 +8,13 @@
 #ifndef MPROC_TESTS_TESTING_WAIT_H_
 #define MPROC_TESTS_TESTING_WAIT_H_
 
+#include <cstdint>
 #include <thread>
 
+#include "absl/status/statusor.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "api/manager.h"
 
 namespace mproc::testing {
 
@@ -24,6 +27,20 @@ bool WaitUntil(Condition condition, absl::Duration timeout) {
     std::this_thread::yield();
   }
   return true;
+}
+
+// Returns true as soon as `list` holds at least `count` items or a call on it
+// fails (the caller's next call then reports why), false if `timeout`
+// passes first.
+template <typename T>
+bool WaitForListSize(const ListProxy<T>& list, int64_t count,
+                     absl::Duration timeout) {
+  return WaitUntil(
+      [&] {
+        absl::StatusOr<int64_t> size = list.Size();
+        return !size.ok() || *size >= count;
+      },
+      timeout);
 }
 
 }  // namespace mproc::testing

@@ -92,7 +92,12 @@ void ArrangeDescriptors(const Received& received) {
       CloseDescriptor(static_cast<int>(i));
     }
   }
-  if (syscall(SYS_close_range, floor, ~0U, 0) != 0) {
+#if MPROC_POSIX_HAVE_CLOSE_RANGE
+  const bool closed = syscall(SYS_close_range, floor, ~0U, 0) == 0;
+#else
+  const bool closed = false;  // a bounded loop instead (POSIX)
+#endif
+  if (!closed) {
     const long max = sysconf(_SC_OPEN_MAX);
     for (long fd = floor; fd < (max > 0 ? max : 1024); ++fd) {
       CloseDescriptor(static_cast<int>(fd));

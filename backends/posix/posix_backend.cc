@@ -2,7 +2,6 @@
 // default), fork and spawn.
 #include <signal.h>
 #include <sys/prctl.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -15,6 +14,7 @@
 #include "backends/posix/posix_crypto.h"
 #include "backends/posix/posix_errors.h"
 #include "backends/posix/posix_launch.h"
+#include "backends/posix/posix_random.h"
 #include "backends/posix/posix_shared.h"
 #include "backends/posix/unix_socket_transport.h"
 
@@ -89,17 +89,7 @@ class PosixBackend final : public Backend {
   int64_t HostPid() const override { return getpid(); }
 
   absl::Status SecureRandom(gsl::span<char> out) override {
-    size_t done = 0;
-    while (done < out.size()) {
-      const ssize_t n = getrandom(out.data() + done, out.size() - done, 0);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        return ErrnoStatus(errno, "getrandom",
-                           "the kernel's secure random source is unavailable");
-      }
-      done += static_cast<size_t>(n);
-    }
-    return absl::OkStatus();
+    return FillSecureRandom(out);
   }
 
   absl::StatusOr<std::array<char, kHmacSha256Size>> HmacSha256(

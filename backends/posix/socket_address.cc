@@ -1,7 +1,6 @@
 // POSIX only: Unix-domain socket addresses and fresh names for them.
 #include "backends/posix/socket_address.h"
 
-#include <sys/random.h>
 #include <unistd.h>
 
 #include <cstdint>
@@ -11,6 +10,8 @@
 
 #include "absl/time/time.h"
 #include "api/fork_safety.h"
+#include "backends/posix/posix_random.h"
+#include "gsl/span"
 
 namespace mproc::posix {
 
@@ -29,8 +30,10 @@ std::string RandomSocketName(size_t length) {
   static constexpr char kChars[] =
       "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
   std::vector<unsigned char> bytes(length);
-  if (getrandom(bytes.data(), bytes.size(), GRND_NONBLOCK) !=
-      static_cast<ssize_t>(bytes.size())) {
+  if (!FillSecureRandom(
+           gsl::span<char>(reinterpret_cast<char*>(bytes.data()), bytes.size()),
+           /*nonblocking=*/true)
+           .ok()) {
     // No entropy yet: still unique enough, as mkdirat and bind refuse a
     // taken name.
     const uint64_t mixed =

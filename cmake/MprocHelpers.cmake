@@ -39,7 +39,14 @@ function(mproc_add_test)
   if(ARG_FILTER)
     set(_filter TEST_FILTER "${ARG_FILTER}")
   endif()
-  gtest_discover_tests(${ARG_NAME} ${_filter}
+  # A cross build lists the tests when ctest runs (through
+  # CMAKE_CROSSCOMPILING_EMULATOR, e.g. Wine), not at build time: the build
+  # machine need not run the binaries, and the build does not wait for Wine.
+  set(_discovery)
+  if(CMAKE_CROSSCOMPILING)
+    set(_discovery DISCOVERY_MODE PRE_TEST)
+  endif()
+  gtest_discover_tests(${ARG_NAME} ${_filter} ${_discovery}
     PROPERTIES TIMEOUT 120
     DISCOVERY_TIMEOUT 60)
   # gtest_discover_tests flattens PROPERTIES (LABELS "a;b" would become label a
@@ -83,6 +90,7 @@ function(mproc_add_example_test)
   string(REPLACE ";" "%%" _args "${ARG_ARGS}")
   add_test(NAME ${ARG_NAME}
     COMMAND ${CMAKE_COMMAND}
+      "-DEMULATOR=${CMAKE_CROSSCOMPILING_EMULATOR}"
       "-DPROGRAM=$<TARGET_FILE:${ARG_EXAMPLE}>"
       "-DARGS=${_args}"
       "-DEXPECT=${_expect}"

@@ -1,0 +1,84 @@
+// Windows-only tests of the windows backend (label windows): what the
+// conformance suite cannot say in OS-neutral terms.
+#include "backends/windows/win32.h"
+//
+#include <cstdint>
+#include <string>
+
+#include "api/context.h"
+#include "api/process.h"
+#include "api/target.h"
+#include "gtest/gtest.h"
+#include "tests/backends/windows_probe.h"
+#include "tests/testing/status_matchers.h"
+#include "workloads/workloads.h"
+
+namespace mproc {
+namespace {
+
+constexpr absl::Duration kDeadline = absl::Seconds(30);
+
+// In the child: 0 when `value` names no handle of this process, 1 when it does.
+int HoldsHandle(int64_t value) {
+  DWORD flags = 0;
+  return GetHandleInformation(
+             reinterpret_cast<HANDLE>(static_cast<uintptr_t>(value)), &flags)
+             ? 1
+             : 0;
+}
+MPROC_REGISTER_TARGET(HoldsHandle);
+
+class WindowsBackendTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<Context> context = GetContext("windows");
+    ASSERT_OK(context.status());
+    context_.emplace(*std::move(context));
+  }
+  const Context& ctx() const { return *context_; }
+
+ private:
+  std::optional<Context> context_;
+};
+
+// 259 is STILL_ACTIVE's value, and a valid exit code: Wait must not take it
+// for "still running".
+TEST_F(WindowsBackendTest, ExitCode259IsReportedAs259) {
+  Process p = ctx().NewProcess(Target(&workloads::ExitWith, int64_t{259}));
+  ASSERT_OK(p.Start());
+  ASSERT_OK(p.Join(kDeadline));
+  EXPECT_EQ(p.exitcode(), 259);
+}
+
+// A child inherits only the handles in its PROC_THREAD_ATTRIBUTE_HANDLE_LIST,
+// not every inheritable handle of its parent.
+TEST_F(WindowsBackendTest, ChildInheritsNoOtherInheritableHandle) {
+  SECURITY_ATTRIBUTES inheritable{.nLength = sizeof(SECURITY_ATTRIBUTES),
+                                  .lpSecurityDescriptor = nullptr,
+                                  .bInheritHandle = TRUE};
+  windows::Handle event(CreateEventW(&inheritable, TRUE, FALSE, nullptr));
+  ASSERT_TRUE(event.valid());
+  // A value the child could only hold by inheritance (its own first handles
+  // are made before the target runs; this one is far above them).
+  Process p = ctx().NewProcess(
+      Target(&HoldsHandle,
+             static_cast<int64_t>(reinterpret_cast<uintptr_t>(event.get()))));
+  ASSERT_OK(p.Start());
+  ASSERT_OK(p.Join(kDeadline));
+  EXPECT_EQ(p.exitcode(), 0) << "the child inherited a handle not in its list";
+}
+
+TEST_F(WindowsBackendTest, TerminateAndKillUseTheMappedExitCodes) {
+  Process terminated = ctx().NewProcess(Target(&workloads::RunUntilTerminated));
+  ASSERT_OK(terminated.Start());
+  ASSERT_OK(terminated.Terminate());
+  ASSERT_OK(terminated.Join(kDeadline));
+  EXPECT_EQ(terminated.exitcode(), -15);
+  // Terminate of an ended child: OK, nothing happens.
+  EXPECT_OK(terminated.Terminate());
+  EXPECT_OK(terminated.Kill());
+  EXPECT_EQ(terminated.exitcode(), -15);
+}
+
+}  // namespace
+}  // namespace mproc

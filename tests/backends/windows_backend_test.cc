@@ -1,13 +1,19 @@
 // Windows-only tests of the windows backend (label windows): what the
 // conformance suite cannot say in OS-neutral terms.
 #include "backends/windows/win32.h"
-//
+// windows.h (through win32.h) first: shellapi.h needs its types.
+#include <shellapi.h>
+
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "api/context.h"
 #include "api/process.h"
 #include "api/target.h"
+#include "backends/windows/command_line.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/backends/windows_probe.h"
 #include "tests/testing/status_matchers.h"
@@ -66,6 +72,33 @@ TEST_F(WindowsBackendTest, ChildInheritsNoOtherInheritableHandle) {
   ASSERT_OK(p.Start());
   ASSERT_OK(p.Join(kDeadline));
   EXPECT_EQ(p.exitcode(), 0) << "the child inherited a handle not in its list";
+}
+
+// BuildCommandLine's output, split by Windows itself, gives the arguments
+// back.
+TEST(WindowsCommandLineTest, CommandLineToArgvWReadsBackEveryArgument) {
+  const std::vector<std::string> arguments = {
+      R"(C:\Program Files\mproc\t.exe)",
+      "",
+      "two words",
+      "tab\there",
+      R"(quote"inside)",
+      R"(trailing\)",
+      R"(with space and trailing\\)",
+      R"(back\"slash quote)",
+      "日本語 テキスト",
+      "😀 \"😀\"",
+  };
+  absl::StatusOr<std::wstring> line =
+      windows::Utf8ToWide(windows::BuildCommandLine(arguments));
+  ASSERT_OK(line.status());
+  int argc = 0;
+  wchar_t** argv = CommandLineToArgvW(line->c_str(), &argc);
+  ASSERT_NE(argv, nullptr);
+  std::vector<std::string> parsed;
+  for (int i = 0; i < argc; ++i) parsed.push_back(windows::WideToUtf8(argv[i]));
+  LocalFree(argv);
+  EXPECT_THAT(parsed, ::testing::ElementsAreArray(arguments));
 }
 
 TEST_F(WindowsBackendTest, TerminateAndKillUseTheMappedExitCodes) {

@@ -5,10 +5,12 @@
 #include <shellapi.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "api/context.h"
 #include "api/process.h"
 #include "api/target.h"
@@ -17,6 +19,7 @@
 #include "gtest/gtest.h"
 #include "tests/backends/windows_probe.h"
 #include "tests/testing/status_matchers.h"
+#include "tests/testing/wait.h"
 #include "workloads/workloads.h"
 
 namespace mproc {
@@ -33,6 +36,25 @@ int HoldsHandle(int64_t value) {
              : 0;
 }
 MPROC_REGISTER_TARGET(HoldsHandle);
+
+// In the child: starts a daemon grandchild (kill_on_parent_death by default)
+// that runs until terminated, writes its pid to `pid_file`, then runs until
+// it is itself killed.
+absl::Status StartDaemonThenWait(std::string pid_file) {
+  absl::StatusOr<Context> context = GetContext("windows");
+  if (!context.ok()) return context.status();
+  Process daemon = context->NewProcess(Target(&workloads::RunUntilTerminated),
+                                       {.daemon = true});
+  if (absl::Status s = daemon.Start(); !s.ok()) return s;
+  std::FILE* file = std::fopen(pid_file.c_str(), "w");
+  if (file == nullptr) return absl::InternalError("cannot write the pid file");
+  std::fprintf(file, "%lld\n",
+               static_cast<long long>(daemon.pid().value_or(0)));
+  std::fclose(file);
+  workloads::RunUntilTerminated();
+  return absl::OkStatus();
+}
+MPROC_REGISTER_TARGET(StartDaemonThenWait);
 
 class WindowsBackendTest : public ::testing::Test {
  protected:
@@ -111,6 +133,47 @@ TEST_F(WindowsBackendTest, TerminateAndKillUseTheMappedExitCodes) {
   EXPECT_OK(terminated.Terminate());
   EXPECT_OK(terminated.Kill());
   EXPECT_EQ(terminated.exitcode(), -15);
+}
+
+}  // namespace
+}  // namespace mproc
+
+namespace mproc {
+namespace {
+
+// A parent killed by TerminateProcess takes its kill_on_parent_death
+// children (here a daemon) with it: they are in its kill-on-close job.
+TEST_F(WindowsBackendTest, KilledParentTakesItsDaemonChildWithIt) {
+  wchar_t directory[MAX_PATH + 1];
+  ASSERT_NE(GetTempPathW(MAX_PATH + 1, directory), 0u);
+  const std::string pid_file =
+      absl::StrCat(windows::WideToUtf8(directory), "mproc-daemon-",
+                   GetCurrentProcessId(), ".pid");
+  std::remove(pid_file.c_str());
+  Process parent = ctx().NewProcess(Target(&StartDaemonThenWait, pid_file));
+  ASSERT_OK(parent.Start());
+  int64_t daemon_pid = 0;
+  ASSERT_TRUE(testing::WaitUntil(
+      [&] {
+        std::FILE* file = std::fopen(pid_file.c_str(), "r");
+        if (file == nullptr) return false;
+        long long pid = 0;
+        const bool read = std::fscanf(file, "%lld", &pid) == 1;
+        std::fclose(file);
+        daemon_pid = pid;
+        return read && pid > 0;
+      },
+      kDeadline))
+      << "the child never wrote its daemon's pid";
+  std::remove(pid_file.c_str());
+  windows::Handle daemon(
+      OpenProcess(SYNCHRONIZE, FALSE, static_cast<DWORD>(daemon_pid)));
+  ASSERT_TRUE(daemon.valid()) << "no process " << daemon_pid;
+  ASSERT_OK(parent.Kill());
+  ASSERT_OK(parent.Join(kDeadline));
+  EXPECT_EQ(parent.exitcode(), -9);
+  EXPECT_EQ(WaitForSingleObject(daemon.get(), 30'000), WAIT_OBJECT_0)
+      << "the daemon outlived its killed parent";
 }
 
 }  // namespace

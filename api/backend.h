@@ -3,8 +3,9 @@
 // -----------------------------------------------------------------------------
 //
 // THE PORTING INTERFACE. Everything mproc needs from an operating system, and
-// nothing more. A new backend implements `Backend`, `Child`, `Listener` and
-// `Channel` in `backends/<name>/`, registers itself with
+// nothing more. A new backend implements `Backend`, `Child`, `Listener`,
+// `Channel`, `SharedMemory` and `OsSemaphore` (api/shared_object.h) in
+// `backends/<name>/`, registers itself with
 // MPROC_REGISTER_BACKEND, and instantiates the conformance suite with one line
 // (tests/conformance/conformance.h). It is done when that suite is green.
 //
@@ -24,7 +25,16 @@
 //      and byte streams to it (`Backend::Connect`, `Channel`);
 //   4. tell this process's pid, produce secure random bytes, compute
 //      HMAC-SHA256 (from a well-kept library: never hand-written crypto),
-//      and keep a Manager server's secrets from other processes.
+//      and keep a Manager server's secrets from other processes;
+//   5. shared state (docs/design.md, "Shared state"): create shared memory
+//      (`Backend::CreateSharedMemory`) and counting semaphores
+//      (`Backend::CreateOsSemaphore`), tell whether a process is still alive
+//      (`Backend::IsProcessAlive`), and hand the objects in
+//      `LaunchRequest::handovers` to the child (fork: keep them; re-execute:
+//      pass the OS objects and rebuild them there, in the same order, into
+//      `ChildRuntime::handovers`; shared memory: pass them as they are).
+//      Everything else (locks, events, conditions, barriers, values) is
+//      built once in api/ from these.
 //
 // A backend whose start method forks also follows api/fork_safety.h (hold
 // mproc's fork locks around fork; make descriptor creation and close
@@ -53,6 +63,7 @@
 #include "absl/time/time.h"
 #include "api/cancellation.h"
 #include "api/exit_status.h"
+#include "api/shared_object.h"
 #include "api/target.h"
 #include "gsl/span"
 
@@ -113,11 +124,18 @@ struct LaunchRequest {
   // ChildRuntime::listener as is; one that re-executes hands the OS object
   // (descriptor, handle) to the child and rebuilds a Listener there.
   std::shared_ptr<Listener> listener;
+  // The OS objects the target's arguments carry, in the order their Codecs
+  // recorded them (the target's handover table). The backend hands each to
+  // the child and rebuilds them there in the same order
+  // (ChildRuntime::handovers); a backend that shares memory passes them as
+  // they are. `kInvalidArgument` from Launch for an object another backend
+  // made.
+  std::vector<std::shared_ptr<SharedObject>> handovers;
 };
 
-// Serialises `request` for a child that is re-executed (all but `listener`,
-// which the backend hands over itself). `kInvalidArgument` when the target is
-// not registered (a closure cannot cross an exec).
+// Serialises `request` for a child that is re-executed (all but `listener`
+// and `handovers`, which the backend hands over itself). `kInvalidArgument`
+// when the target is not registered (a closure cannot cross an exec).
 [[nodiscard]] absl::StatusOr<std::string> EncodeLaunchRequest(
     const LaunchRequest& request);
 // The inverse, in the child. `kInvalidArgument` on malformed input.
@@ -139,6 +157,8 @@ struct ChildRuntime {
   bool owns_process = true;
   // The listener handed over by LaunchRequest::listener, if any.
   std::shared_ptr<Listener> listener;
+  // LaunchRequest::handovers as this child holds them, same order.
+  std::vector<std::shared_ptr<SharedObject>> handovers;
 };
 
 // The child side, shared by every backend: installs the child's identity,
@@ -286,6 +306,21 @@ class Backend {
   // whose children share one process has nothing to protect them from).
   // Errors: the OS call's.
   [[nodiscard]] virtual absl::Status ProtectProcessSecrets();
+
+  // A new SharedMemory of `size` (> 0) zero-filled bytes. Errors: the OS's
+  // (ENOMEM, EMFILE -> kResourceExhausted), with what to do.
+  [[nodiscard]] virtual absl::StatusOr<std::shared_ptr<SharedMemory>>
+  CreateSharedMemory(size_t size) = 0;
+
+  // A new OsSemaphore whose count starts at `initial`. Errors: the OS's.
+  [[nodiscard]] virtual absl::StatusOr<std::shared_ptr<OsSemaphore>>
+  CreateOsSemaphore(uint32_t initial) = 0;
+
+  // False when the process (or thread-backend child) `pid` has ended, even
+  // if it is not reaped yet; true while it runs, and when the OS will not
+  // say (no permission). For a lock whose holder died (api/lock.h). A pid
+  // reused by a new process counts as alive.
+  virtual bool IsProcessAlive(int64_t pid) = 0;
 
   // Starts a child for `request` (start method already validated) that runs
   // `RunChild(request, ...)`. On error nothing is left behind.

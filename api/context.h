@@ -2,9 +2,12 @@
 // File: api/context.h
 // -----------------------------------------------------------------------------
 //
-// A Context is a backend plus a start method ("thread", "posix:fork",
-// "posix:spawn", "windows"): the factory for Processes and Managers, as
-// CPython's multiprocessing.get_context().
+// A Context is a backend plus a start method ("thread", "posix:forkserver",
+// "posix:fork", "posix:spawn", "windows"): the factory for Processes and
+// Managers, as CPython's multiprocessing.get_context(). On Linux the default
+// is "posix:forkserver" (as CPython 3.14's); "posix:fork" runs closures but is
+// unsafe in threaded programs (a child can inherit a lock held by another
+// thread, and hang).
 
 #ifndef MPROC_API_CONTEXT_H_
 #define MPROC_API_CONTEXT_H_
@@ -60,7 +63,8 @@ class Context {
 // Errors: `kNotFound` for an unknown name, listing the available ones.
 [[nodiscard]] absl::StatusOr<Context> GetContext(absl::string_view name = "");
 
-// Every valid context name, default first ("posix:fork", "posix:spawn",
+// Every valid context name, default first ("posix:forkserver", "posix:fork",
+// "posix:spawn",
 // "thread", ...).
 std::vector<std::string> AvailableContexts();
 

@@ -142,6 +142,7 @@ absl::Status Process::Start() {
     request.start_method = record_->start_method.name;
     request.target = record_->target;
     request.listener = record_->listener;
+    request.handovers = record_->target.handovers();
   }
   request.child.parent_pid = self.pid();
   request.child.parent_name = self.info().name;

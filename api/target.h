@@ -11,7 +11,8 @@
 //
 // A *registered* function (MPROC_REGISTER_TARGET, at namespace scope in a .cc)
 // runs on every start method: its arguments are encoded with their `Codec`s so
-// a re-executed child (posix:spawn, windows) can find it by name and decode
+// a child that does not share its parent's memory (posix:forkserver,
+// posix:spawn, windows) can find it by name and decode
 // them. Any other callable (a lambda, an unregistered function) runs only on
 // start methods that share memory at start (posix:fork, thread); Start on the
 // others returns `kInvalidArgument`.
@@ -35,12 +36,15 @@
 #include <tuple>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "api/codec.h"
+#include "api/internal/handover.h"
 #include "api/internal/target_registry.h"
+#include "api/shared_object.h"
 #include "api/wire.h"
 
 namespace mproc {
@@ -68,6 +72,11 @@ class TargetCall {
   // The registered name, or "" for a closure.
   const std::string& name() const { return name_; }
   const std::string& encoded_args() const { return encoded_args_; }
+  // The OS objects the encoded arguments carry (api/internal/handover.h),
+  // in the order the encoding refers to them.
+  const std::vector<std::shared_ptr<SharedObject>>& handovers() const {
+    return handovers_;
+  }
 
   // Runs the target in this process and returns its exit code, or the error
   // it returned. For a call without a closure, looks the name up
@@ -81,6 +90,7 @@ class TargetCall {
 
   std::string name_;
   std::string encoded_args_;
+  std::vector<std::shared_ptr<SharedObject>> handovers_;
   std::function<absl::StatusOr<int>()> closure_;
 };
 
@@ -178,6 +188,7 @@ TargetCall Target(R (*function)(Params...), Args&&... args) {
       internal::RegisteredNameOf(internal::KeyOf(function));
   if constexpr ((HasCodec<std::remove_cvref_t<Params>> && ...)) {
     if (!name.empty()) {
+      internal::HandoverCollector handovers;
       ByteWriter out;
       std::apply(
           [&](const auto&... value) {
@@ -187,6 +198,7 @@ TargetCall Target(R (*function)(Params...), Args&&... args) {
           *stored);
       call.name_ = std::string(name);
       call.encoded_args_ = out.Release();
+      call.handovers_ = handovers.Take();
     }
   }
   return call;
@@ -209,8 +221,10 @@ requires std::invocable<F&> &&
 
 // Runs this program as a child when the command line says it was re-executed
 // by a backend (posix:spawn, windows): decodes the launch request, runs the
-// target, and exits with its exit code. Otherwise returns at once. Call it
-// first thing in `main`, before anything that parses flags.
+// target, and exits with its exit code; or as posix:forkserver's fork server,
+// which serves until its parent ends, then exits. Otherwise returns at once.
+// Call it first thing in `main`, before anything that parses flags or starts
+// a thread.
 void RunChildIfRequested(int argc, char** argv);
 
 }  // namespace mproc

@@ -52,6 +52,30 @@ void BM_SpawnStartJoin(benchmark::State& state) {
 }
 BENCHMARK(BM_SpawnStartJoin)->Apply(WaitingBenchmark);
 
+// posix:forkserver: the server is started before the timed loop (once per
+// process, as in an application), so each iteration is one Start and Join.
+void ForkServerStartJoinLoop(benchmark::State& state) {
+  const std::optional<Context> context =
+      ContextOrSkip(state, "posix:forkserver");
+  if (!context) return;
+  Process warm = context->NewProcess(Target(&Noop));
+  if (SkipIfError(state, warm.Start())) return;
+  if (SkipIfError(state, warm.Join())) return;
+  StartJoinLoop(state, "posix:forkserver");
+}
+
+void BM_ForkserverStartJoin(benchmark::State& state) {
+  ForkServerStartJoinLoop(state);
+}
+BENCHMARK(BM_ForkserverStartJoin)->Apply(WaitingBenchmark);
+
+// Flat in the parent's size: the server forks, not the parent.
+void BM_ForkserverStartJoin256M(benchmark::State& state) {
+  const Ballast ballast;
+  ForkServerStartJoinLoop(state);
+}
+BENCHMARK(BM_ForkserverStartJoin256M)->Apply(WaitingBenchmark);
+
 void BM_ForkStartJoin256M(benchmark::State& state) {
   const Ballast ballast;
   StartJoinLoop(state, "posix:fork");

@@ -69,4 +69,9 @@ foreach(_context IN LISTS MPROC_EXAMPLE_CONTEXTS)
            "Process background_process:"
            "FAILED_PRECONDITION: daemonic processes are not allowed to have children.*"
            "Exiting NO_background_process")
+  mproc_add_example_test(NAME example.shared_counter.${_suffix}
+    EXAMPLE shared_counter ARGS ${_args}
+    EXPECT "4 children x 10000 increments"
+           "Counter: 40000"
+           "Array sum: 2475\\.0")
 endforeach()

@@ -13,8 +13,8 @@ ABSL_FLAG(std::string, backend, "",
           "backend to run children on: thread, posix, windows (default: the "
           "best one built for this platform)");
 ABSL_FLAG(std::string, start_method, "",
-          "start method of the backend, e.g. fork or spawn for posix "
-          "(default: the backend's first)");
+          "start method of the backend: for posix forkserver (the "
+          "default), spawn, or fork (unsafe in threaded programs)");
 
 namespace mproc::examples {
 

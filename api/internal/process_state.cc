@@ -47,7 +47,8 @@ ProcessState::ProcessState(const ChildIdentity& identity,
     : launcher_(runtime.backend),
       launch_method_(std::move(start_method)),
       cancellation_(runtime.cancellation),
-      listener_(runtime.listener) {
+      listener_(runtime.listener),
+      handovers_(runtime.handovers) {
   info_.name = identity.name;
   info_.pid = runtime.pid;
   info_.daemon = identity.daemon;

@@ -59,6 +59,12 @@ class ProcessState {
   // The listener a Manager server was launched with (once; then nullptr).
   std::shared_ptr<Listener> TakeListener() { return std::move(listener_); }
 
+  // The OS objects this process was launched with (ChildRuntime::handovers):
+  // its handover table. Empty in the main process.
+  const std::vector<std::shared_ptr<SharedObject>>& handovers() const {
+    return handovers_;
+  }
+
   // True while cancellation may unwind this process: it has a flag and has
   // not begun its exit-time rules (which must run to the end).
   bool cancellable() const {
@@ -112,6 +118,7 @@ class ProcessState {
   std::shared_ptr<CancellationFlag> cancellation_;
   std::atomic<bool> exiting_{false};
   std::shared_ptr<Listener> listener_;
+  std::vector<std::shared_ptr<SharedObject>> handovers_;
 
   // Syncs the connections that hold unacknowledged writes; the first loss.
   absl::Status SyncUnacknowledgedWrites();

@@ -102,12 +102,14 @@ void EndWithParent(pid_t parent_pid, bool started_by_main_thread) {
 }
 
 void RunChildAndExit(Backend* backend, const LaunchRequest& request,
-                     std::shared_ptr<Listener> listener) {
+                     std::shared_ptr<Listener> listener,
+                     std::vector<std::shared_ptr<SharedObject>> handovers) {
   const ExitStatus status =
       RunChild(request, ChildRuntime{.pid = getpid(),
                                      .backend = backend,
                                      .owns_process = true,
-                                     .listener = std::move(listener)});
+                                     .listener = std::move(listener),
+                                     .handovers = std::move(handovers)});
   std::fflush(nullptr);
   if (status.signaled()) {
     // Not expected in a real process (no cancellation flag), but honoured.

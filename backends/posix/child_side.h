@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include <memory>
+#include <vector>
 
 #include "api/backend.h"
 
@@ -46,9 +47,11 @@ void EndWithParent(pid_t parent_pid, bool started_by_main_thread);
 // Runs `request` as this process (api's RunChild, owning the process), then
 // flushes stdio and ends the process with the status: `_exit(code)`, or death
 // by the signal. `listener`: a Manager server's listener, or null.
-[[noreturn]] void RunChildAndExit(Backend* backend,
-                                  const LaunchRequest& request,
-                                  std::shared_ptr<Listener> listener);
+// `handovers`: the request's handover table as this process holds it.
+[[noreturn]] void RunChildAndExit(
+    Backend* backend, const LaunchRequest& request,
+    std::shared_ptr<Listener> listener,
+    std::vector<std::shared_ptr<SharedObject>> handovers);
 
 }  // namespace mproc::posix
 

@@ -1,4 +1,5 @@
-// POSIX only: the posix backend (Linux): start methods fork and spawn.
+// POSIX only: the posix backend (Linux): start methods forkserver (the
+// default), fork and spawn.
 #include <sys/prctl.h>
 #include <sys/random.h>
 #include <unistd.h>
@@ -12,6 +13,7 @@
 #include "backends/posix/posix_crypto.h"
 #include "backends/posix/posix_errors.h"
 #include "backends/posix/posix_launch.h"
+#include "backends/posix/posix_shared.h"
 #include "backends/posix/unix_socket_transport.h"
 
 namespace mproc::posix {
@@ -23,7 +25,10 @@ class PosixBackend final : public Backend {
   // Real processes beat the thread simulation as the default context.
   int priority() const override { return 100; }
   std::vector<StartMethod> start_methods() const override {
-    return {StartMethod{.name = "fork", .runs_closures = true},
+    // The first is the default: safe in threaded programs and flat in the
+    // parent's size (docs/design.md). fork is unsafe in threaded programs.
+    return {StartMethod{.name = "forkserver", .runs_closures = false},
+            StartMethod{.name = "fork", .runs_closures = true},
             StartMethod{.name = "spawn", .runs_closures = false}};
   }
   // Real processes: every capability is supported.
@@ -59,13 +64,28 @@ class PosixBackend final : public Backend {
     return absl::OkStatus();
   }
 
+  absl::StatusOr<std::shared_ptr<SharedMemory>> CreateSharedMemory(
+      size_t size) override {
+    return CreatePosixSharedMemory(size);
+  }
+
+  absl::StatusOr<std::shared_ptr<OsSemaphore>> CreateOsSemaphore(
+      uint32_t initial) override {
+    return CreatePosixSemaphore(initial);
+  }
+
+  bool IsProcessAlive(int64_t pid) override { return IsPosixProcessAlive(pid); }
+
   absl::StatusOr<std::unique_ptr<Child>> Launch(
       const LaunchRequest& request) override {
     if (request.start_method == "fork") return LaunchFork(this, request);
     if (request.start_method == "spawn") return LaunchSpawn(this, request);
+    if (request.start_method == "forkserver") {
+      return LaunchForkServer(this, request);
+    }
     return absl::InvalidArgumentError(
         absl::StrCat("posix has no start method '", request.start_method,
-                     "'; use fork or spawn"));
+                     "'; use forkserver, fork or spawn"));
   }
 
   absl::StatusOr<std::unique_ptr<Listener>> Listen() override {
@@ -79,6 +99,7 @@ class PosixBackend final : public Backend {
 
   void RunChildIfRequested(int argc, char** argv) override {
     RunSpawnedChildIfRequested(this, argc, argv);
+    RunForkServerIfRequested(this, argc, argv);
   }
 
  private:

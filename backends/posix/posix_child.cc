@@ -126,11 +126,7 @@ class PosixChild final : public Child {
     absl::MutexLock lock(&mu_);
     // Reaped (or reaped elsewhere): the pid may name another process now.
     if (exit_.has_value() || !wait_error_.ok()) return absl::OkStatus();
-    const int sent = pidfd_.valid() ? SysPidfdSendSignal(pidfd_.get(), signal)
-                                    : kill(pid_, signal);
-    if (sent == 0 || errno == ESRCH) return absl::OkStatus();
-    return ErrnoStatus(errno, pidfd_.valid() ? "pidfd_send_signal" : "kill",
-                       "cannot signal the child");
+    return SendSignal(pid_, pidfd_, signal);
   }
 
   const pid_t pid_;
@@ -143,6 +139,14 @@ class PosixChild final : public Child {
 };
 
 }  // namespace
+
+absl::Status SendSignal(pid_t pid, const Fd& pidfd, int signal) {
+  const int sent = pidfd.valid() ? SysPidfdSendSignal(pidfd.get(), signal)
+                                 : kill(pid, signal);
+  if (sent == 0 || errno == ESRCH) return absl::OkStatus();
+  return ErrnoStatus(errno, pidfd.valid() ? "pidfd_send_signal" : "kill",
+                     "cannot signal the child");
+}
 
 absl::StatusOr<Fd> OpenPidfd(pid_t pid) {
   Fd fd = Fd::Open([pid] { return SysPidfdOpen(pid); });

@@ -36,6 +36,12 @@ namespace mproc::posix {
 [[nodiscard]] std::unique_ptr<Child> MakePosixChild(
     pid_t pid, Fd pidfd, std::shared_ptr<const void> until_reaped);
 
+// Sends `signal` to child `pid`: through `pidfd` when it is valid (it names
+// that child, never a process that later reused its pid), else with kill().
+// OK when the child has already ended (ESRCH); the OS's refusal otherwise
+// (EPERM -> kPermissionDenied, ...).
+[[nodiscard]] absl::Status SendSignal(pid_t pid, const Fd& pidfd, int signal);
+
 // Kills and reaps `pid` (a child this process just started and cannot hand
 // out): nothing is left behind.
 void KillAndReap(pid_t pid);

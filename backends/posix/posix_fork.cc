@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <utility>
+#include <vector>
 
 #include "api/fork_safety.h"
 #include "backends/posix/child_side.h"
@@ -10,6 +11,7 @@
 #include "backends/posix/posix_errors.h"
 #include "backends/posix/posix_fd.h"
 #include "backends/posix/posix_launch.h"
+#include "backends/posix/posix_shared.h"
 #include "backends/posix/unix_socket_transport.h"
 #include "gsl/span"
 
@@ -17,25 +19,30 @@ namespace mproc::posix {
 namespace {
 
 // The forked child: drops what belongs to others, then runs the request.
+// `keep`: the descriptors handed to it (the listener's, then the
+// handover table's), gathered before fork so the child allocates nothing
+// until it has closed the rest.
 [[noreturn]] void RunForkedChild(Backend* backend, const LaunchRequest& request,
                                  UnixListener* listener,
+                                 gsl::span<PosixShared* const> handovers,
+                                 gsl::span<const int> keep,
                                  bool started_by_main_thread) {
   // Only this thread exists here: the locks other parent threads held at
   // fork time were held by LaunchFork's thread instead, and are free now.
   AfterForkInChild();
+  ForgetForkServerInChild();
   ResetDescriptorsInChild();
   ResetSignalState();
-  const int keep[] = {listener != nullptr ? listener->fd() : -1};
   // close() only, never shutdown(): the sockets are shared with the parent.
-  CloseInheritedDescriptors(
-      gsl::span<const int>(keep, listener != nullptr ? 1 : 0));
+  CloseInheritedDescriptors(keep);
   if (listener != nullptr) listener->AdoptInForkedChild();
+  for (PosixShared* object : handovers) object->AdoptInForkedChild();
   ForgetAbandonedChildren();
   if (request.child.kill_on_parent_death) {
     EndWithParent(static_cast<pid_t>(request.child.parent_pid),
                   started_by_main_thread);
   }
-  RunChildAndExit(backend, request, request.listener);
+  RunChildAndExit(backend, request, request.listener, request.handovers);
 }
 
 // Before any thread exists: Abseil's deadlock detection would make every
@@ -48,6 +55,12 @@ absl::StatusOr<std::unique_ptr<Child>> LaunchFork(
     Backend* backend, const LaunchRequest& request) {
   absl::StatusOr<UnixListener*> listener = PrepareLaunch(request);
   if (!listener.ok()) return listener.status();
+  absl::StatusOr<std::vector<PosixShared*>> handovers =
+      PosixHandovers(request.handovers);
+  if (!handovers.ok()) return handovers.status();
+  std::vector<int> keep;
+  if (*listener != nullptr) keep.push_back((*listener)->fd());
+  for (PosixShared* object : *handovers) keep.push_back(object->fd());
   // A pidfd of our own reserves the descriptor the child's pidfd needs, so a
   // full descriptor table fails here, before any child exists.
   absl::StatusOr<Fd> reserved = OpenPidfd(getpid());
@@ -57,14 +70,17 @@ absl::StatusOr<std::unique_ptr<Child>> LaunchFork(
   // No other thread holds a lock the child may take, or is between creating
   // a descriptor and registering it (or deregistering and closing one).
   PrepareFork();
+  HoldForkServerForFork();
   HoldDescriptorsForFork();
   std::fflush(nullptr);  // or the child would write the parent's buffers again
   const pid_t pid = ForkWithSignalsBlocked();
   if (pid == 0) {
-    RunForkedChild(backend, request, *listener, started_by_main_thread);
+    RunForkedChild(backend, request, *listener, *handovers, keep,
+                   started_by_main_thread);
   }
   const int fork_error = errno;
   ReleaseDescriptorsAfterFork();
+  ReleaseForkServerAfterFork();
   AfterForkInParent();
   if (pid < 0) {
     return ErrnoStatus(fork_error, "fork", ProcessStartAdvice(fork_error));

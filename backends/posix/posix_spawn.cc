@@ -6,19 +6,22 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "api/wire.h"
 #include "backends/posix/child_side.h"
 #include "backends/posix/posix_child.h"
 #include "backends/posix/posix_errors.h"
 #include "backends/posix/posix_fd.h"
 #include "backends/posix/posix_launch.h"
+#include "backends/posix/posix_shared.h"
 #include "backends/posix/self_program.h"
 #include "backends/posix/spawn_protocol.h"
 #include "backends/posix/unix_socket_transport.h"
+#include "gsl/span"
 
 namespace mproc::posix {
 namespace {
@@ -48,8 +51,8 @@ absl::StatusOr<size_t> SendSome(int fd, absl::string_view bytes, int flags) {
 }
 
 // `fd` itself when it is above `floor`, else a CLOEXEC duplicate above it
-// (held in `holder`), so dup2 onto the low descriptors 3 and 4 in the child
-// never overwrites a source.
+// (held in `holder`), so dup2 onto the low descriptors 3, 4, 5, ... in the
+// child never overwrites a source.
 absl::StatusOr<int> AboveFloor(int fd, int floor, Fd& holder) {
   if (fd > floor) return fd;
   holder = Fd::Open([&] { return fcntl(fd, F_DUPFD_CLOEXEC, floor + 1); });
@@ -74,10 +77,12 @@ class SpawnSetup {
   SpawnSetup(const SpawnSetup&) = delete;
   SpawnSetup& operator=(const SpawnSetup&) = delete;
 
-  // The child gets `request_fd` as kRequestFd and `listener_fd` (or -1) as
-  // kListenerFd, stdio, and nothing else; its signal mask starts empty and
-  // every signal's disposition default (SIG_IGN would survive the exec).
-  int Prepare(int request_fd, int listener_fd) {
+  // The child gets `request_fd` as kRequestFd, `listener_fd` (or -1) as
+  // kListenerFd, `handover_fds` from kFirstHandoverFd on, stdio, and nothing
+  // else; its signal mask starts empty and every signal's disposition
+  // default (SIG_IGN would survive the exec).
+  int Prepare(int request_fd, int listener_fd,
+              gsl::span<const int> handover_fds) {
     if (init_error_ != 0) return init_error_;
     int error =
         posix_spawn_file_actions_adddup2(&actions_, request_fd, kRequestFd);
@@ -85,9 +90,14 @@ class SpawnSetup {
       error =
           posix_spawn_file_actions_adddup2(&actions_, listener_fd, kListenerFd);
     }
+    int last = listener_fd >= 0 ? kListenerFd : kRequestFd;
+    for (size_t i = 0; error == 0 && i < handover_fds.size(); ++i) {
+      last = kFirstHandoverFd + static_cast<int>(i);
+      error =
+          posix_spawn_file_actions_adddup2(&actions_, handover_fds[i], last);
+    }
     if (error == 0) {
-      error = posix_spawn_file_actions_addclosefrom_np(
-          &actions_, (listener_fd >= 0 ? kListenerFd : kRequestFd) + 1);
+      error = posix_spawn_file_actions_addclosefrom_np(&actions_, last + 1);
     }
     sigset_t empty, all;
     sigemptyset(&empty);
@@ -114,23 +124,68 @@ class SpawnSetup {
 
 }  // namespace
 
+absl::StatusOr<pid_t> SpawnSelf(absl::string_view flag, int request_fd,
+                                int listener_fd,
+                                gsl::span<const int> handover_fds) {
+  absl::StatusOr<std::string> program = ProgramToReexecute();
+  if (!program.ok()) return program.status();
+  // Every source above the highest target, so no dup2 overwrites one.
+  const int floor =
+      std::max(kListenerFd,
+               kFirstHandoverFd + static_cast<int>(handover_fds.size()) - 1);
+  Fd request_holder, listener_holder;
+  absl::StatusOr<int> request_above =
+      AboveFloor(request_fd, floor, request_holder);
+  if (!request_above.ok()) return request_above.status();
+  int listener_above = -1;
+  if (listener_fd >= 0) {
+    absl::StatusOr<int> fd = AboveFloor(listener_fd, floor, listener_holder);
+    if (!fd.ok()) return fd.status();
+    listener_above = *fd;
+  }
+  std::vector<Fd> handover_holders(handover_fds.size());
+  std::vector<int> handovers_above;
+  handovers_above.reserve(handover_fds.size());
+  for (size_t i = 0; i < handover_fds.size(); ++i) {
+    absl::StatusOr<int> fd =
+        AboveFloor(handover_fds[i], floor, handover_holders[i]);
+    if (!fd.ok()) return fd.status();
+    handovers_above.push_back(*fd);
+  }
+  SpawnSetup setup;
+  if (const int error =
+          setup.Prepare(*request_above, listener_above, handovers_above);
+      error != 0) {
+    return ErrnoStatus(error, "posix_spawn_file_actions",
+                       ProcessStartAdvice(error));
+  }
+  std::string argument = absl::StrCat(flag, kRequestFd);
+  char* argv[] = {program_invocation_name, argument.data(), nullptr};
+  pid_t pid = 0;
+  const int spawned = posix_spawn(&pid, program->c_str(), setup.actions(),
+                                  setup.attributes(), argv, environ);
+  if (spawned != 0) {
+    return ErrnoStatus(spawned, absl::StrCat("posix_spawn(", *program, ")"),
+                       ProcessStartAdvice(spawned));
+  }
+  return pid;
+}
+
 // The child finds its backend again by registration: `backend` is unused.
 absl::StatusOr<std::unique_ptr<Child>> LaunchSpawn(
     Backend* /*backend*/, const LaunchRequest& request) {
   absl::StatusOr<UnixListener*> prepared = PrepareLaunch(request);
   if (!prepared.ok()) return prepared.status();
   UnixListener* const listener = *prepared;
-  absl::StatusOr<std::string> encoded = EncodeLaunchRequest(request);
-  if (!encoded.ok()) return encoded.status();
-  absl::StatusOr<std::string> program = ProgramToReexecute();
-  if (!program.ok()) return program.status();
-  ByteWriter body;
-  body.PutBool(OnMainThread());
-  body.PutBytes(*encoded);
-  body.PutBytes(listener != nullptr ? listener->address() : "");
-  ByteWriter message;
-  message.PutFixed64(body.data().size());
-  std::string bytes = message.Release() + body.Release();
+  absl::StatusOr<std::vector<PosixShared*>> handovers =
+      HandoversToSend(request);
+  if (!handovers.ok()) return handovers.status();
+  absl::StatusOr<std::string> message = EncodeSpawnMessage(
+      request, OnMainThread(), listener != nullptr ? listener->address() : "",
+      *handovers);
+  if (!message.ok()) return message.status();
+  const std::string& bytes = *message;
+  const std::vector<int> handover_fds = HandoverFds(*handovers);
 
   auto [ours, theirs] = Fd::OpenPair([](int pair[2]) {
     return socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair);
@@ -140,48 +195,24 @@ absl::StatusOr<std::unique_ptr<Child>> LaunchSpawn(
   absl::StatusOr<size_t> sent = SendSome(ours.get(), bytes, MSG_DONTWAIT);
   if (!sent.ok()) return sent.status();
 
-  Fd request_holder, listener_holder;
-  absl::StatusOr<int> request_fd =
-      AboveFloor(theirs.get(), kListenerFd, request_holder);
-  if (!request_fd.ok()) return request_fd.status();
-  int listener_fd = -1;
-  if (listener != nullptr) {
-    absl::StatusOr<int> fd =
-        AboveFloor(listener->fd(), kListenerFd, listener_holder);
-    if (!fd.ok()) return fd.status();
-    listener_fd = *fd;
-  }
   // Reserves the descriptor the child's pidfd needs (see LaunchFork).
   absl::StatusOr<Fd> reserved = OpenPidfd(getpid());
   if (!reserved.ok()) return reserved.status();
-
-  SpawnSetup setup;
-  if (const int error = setup.Prepare(*request_fd, listener_fd); error != 0) {
-    return ErrnoStatus(error, "posix_spawn_file_actions",
-                       ProcessStartAdvice(error));
-  }
-  std::string flag = absl::StrCat(kChildFlag, kRequestFd);
-  char* argv[] = {program_invocation_name, flag.data(), nullptr};
-  pid_t pid = 0;
-  const int spawned = posix_spawn(&pid, program->c_str(), setup.actions(),
-                                  setup.attributes(), argv, environ);
-  if (spawned != 0) {
-    return ErrnoStatus(spawned, absl::StrCat("posix_spawn(", *program, ")"),
-                       ProcessStartAdvice(spawned));
-  }
+  absl::StatusOr<pid_t> pid =
+      SpawnSelf(kChildFlag, theirs.get(),
+                listener != nullptr ? listener->fd() : -1, handover_fds);
+  if (!pid.ok()) return pid.status();
   theirs.Reset();
-  request_holder.Reset();
-  listener_holder.Reset();
   reserved->Reset();
   if (*sent < bytes.size()) {
     absl::StatusOr<size_t> rest =
         SendSome(ours.get(), absl::string_view(bytes).substr(*sent), 0);
     if (!rest.ok()) {
-      KillAndReap(pid);
+      KillAndReap(*pid);
       return rest.status();
     }
   }
-  return AdoptLaunchedChild(pid, listener);
+  return AdoptLaunchedChild(*pid, listener);
 }
 
 }  // namespace mproc::posix

@@ -11,7 +11,6 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "api/wire.h"
 #include "backends/posix/child_side.h"
 #include "backends/posix/posix_errors.h"
 #include "backends/posix/posix_fd.h"
@@ -61,56 +60,6 @@ absl::Status CheckRequestSocket(int fd) {
   return absl::OkStatus();
 }
 
-// Reads exactly `out.size()` bytes from `fd`.
-absl::Status ReadExactly(int fd, std::string& out) {
-  size_t done = 0;
-  while (done < out.size()) {
-    const ssize_t n = read(fd, out.data() + done, out.size() - done);
-    if (n > 0) {
-      done += static_cast<size_t>(n);
-    } else if (n == 0) {
-      return absl::InvalidArgumentError(
-          "the launch request ended early (the parent died?)");
-    } else if (errno != EINTR) {
-      return ErrnoStatus(errno, "read(launch request)", "");
-    }
-  }
-  return absl::OkStatus();
-}
-
-struct SpawnMessage {
-  bool started_by_main_thread = false;
-  LaunchRequest request;
-  std::string listener_address;
-};
-
-absl::StatusOr<SpawnMessage> ReadMessage(int fd) {
-  std::string header(8, '\0');
-  if (absl::Status s = ReadExactly(fd, header); !s.ok()) return s;
-  absl::StatusOr<uint64_t> size = ByteReader(header).GetFixed64();
-  if (!size.ok()) return size.status();
-  if (*size > kMaxRequestBytes) {
-    return absl::InvalidArgumentError("the launch request is too large");
-  }
-  std::string body(*size, '\0');
-  if (absl::Status s = ReadExactly(fd, body); !s.ok()) return s;
-  ByteReader in(body);
-  SpawnMessage message;
-  absl::StatusOr<bool> main_thread = in.GetBool();
-  if (!main_thread.ok()) return main_thread.status();
-  message.started_by_main_thread = *main_thread;
-  absl::StatusOr<absl::string_view> encoded = in.GetBytes();
-  if (!encoded.ok()) return encoded.status();
-  absl::StatusOr<LaunchRequest> request = DecodeLaunchRequest(*encoded);
-  if (!request.ok()) return request.status();
-  message.request = *std::move(request);
-  absl::StatusOr<absl::string_view> address = in.GetBytes();
-  if (!address.ok()) return address.status();
-  message.listener_address = std::string(*address);
-  if (absl::Status end = in.ExpectEnd(); !end.ok()) return end;
-  return message;
-}
-
 }  // namespace
 
 void RunSpawnedChildIfRequested(Backend* backend, int argc, char** argv) {
@@ -121,7 +70,7 @@ void RunSpawnedChildIfRequested(Backend* backend, int argc, char** argv) {
         absl::StrCat("bad command line flag ", argv[1])));
   }
   if (absl::Status s = CheckRequestSocket(fd); !s.ok()) FailLaunch(s);
-  absl::StatusOr<SpawnMessage> message = ReadMessage(fd);
+  absl::StatusOr<SpawnMessage> message = ReadSpawnMessage(fd);
   CloseDescriptor(fd);
   if (!message.ok()) {
     FailLaunch(absl::Status(
@@ -130,16 +79,16 @@ void RunSpawnedChildIfRequested(Backend* backend, int argc, char** argv) {
                      "; parent and child must be the same build of the "
                      "program")));
   }
+  // Before anything opens a descriptor that could land on one of them.
+  absl::StatusOr<ChildResources> resources = AdoptChildResources(*message);
+  if (!resources.ok()) FailLaunch(resources.status());
   const ChildIdentity& child = message->request.child;
   if (child.kill_on_parent_death) {
     EndWithParent(static_cast<pid_t>(child.parent_pid),
                   message->started_by_main_thread);
   }
-  std::shared_ptr<Listener> listener;
-  if (!message->listener_address.empty()) {
-    listener = AdoptUnixListener(kListenerFd, message->listener_address);
-  }
-  RunChildAndExit(backend, message->request, std::move(listener));
+  RunChildAndExit(backend, message->request, std::move(resources->listener),
+                  std::move(resources->handovers));
 }
 
 }  // namespace mproc::posix

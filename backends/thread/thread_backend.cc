@@ -11,6 +11,7 @@
 #include "backends/thread/lazy_crypto.h"
 #include "backends/thread/memory_transport.h"
 #include "backends/thread/thread_child.h"
+#include "backends/thread/thread_shared.h"
 
 namespace mproc::thread {
 namespace {
@@ -58,6 +59,22 @@ class ThreadBackend final : public Backend {
   absl::StatusOr<std::array<char, kHmacSha256Size>> HmacSha256(
       absl::string_view key, absl::string_view message) override {
     return thread::HmacSha256(key, message);
+  }
+
+  absl::StatusOr<std::shared_ptr<SharedMemory>> CreateSharedMemory(
+      size_t size) override {
+    return CreateThreadSharedMemory(size);
+  }
+
+  absl::StatusOr<std::shared_ptr<OsSemaphore>> CreateOsSemaphore(
+      uint32_t initial) override {
+    return CreateThreadSemaphore(initial);
+  }
+
+  // The main process lives as long as the program; a child until its
+  // RunChild returns.
+  bool IsProcessAlive(int64_t pid) override {
+    return pid == kMainSyntheticPid || IsThreadChildRunning(pid);
   }
 
   absl::StatusOr<std::unique_ptr<Child>> Launch(

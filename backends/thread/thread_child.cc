@@ -5,13 +5,32 @@
 #include <system_error>
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "backends/thread/thread_resources.h"
+#include "backends/thread/thread_shared.h"
 
 namespace mproc::thread {
 namespace {
 
 std::atomic<int64_t> unreaped_children{0};
+
+// The synthetic pids of children whose RunChild has not returned.
+ABSL_CONST_INIT absl::Mutex running_mu(absl::kConstInit);
+absl::flat_hash_set<int64_t>& RunningChildren()
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(running_mu) {
+  static auto* running = new absl::flat_hash_set<int64_t>();
+  return *running;
+}
+
+void SetRunning(int64_t pid, bool running) {
+  absl::MutexLock lock(&running_mu);
+  if (running) {
+    RunningChildren().insert(pid);
+  } else {
+    RunningChildren().erase(pid);
+  }
+}
 
 // Shared by the child's thread and its Child handle.
 struct ChildState {
@@ -107,10 +126,19 @@ absl::Status ThreadStartError(const std::system_error& error,
 
 int64_t UnreapedChildCount() { return unreaped_children.load(); }
 
+bool IsThreadChildRunning(int64_t pid) {
+  absl::MutexLock lock(&running_mu);
+  return RunningChildren().contains(pid);
+}
+
 absl::StatusOr<std::unique_ptr<Child>> LaunchThreadChild(
     Backend* backend, const LaunchRequest& request, int64_t pid) {
+  if (absl::Status s = CheckThreadHandovers(request.handovers); !s.ok()) {
+    return s;
+  }
   auto state = std::make_shared<ChildState>();
   std::thread thread;
+  SetRunning(pid, true);
   try {
     thread = std::thread([backend, state, pid, request] {
       const ExitStatus exit =
@@ -118,12 +146,15 @@ absl::StatusOr<std::unique_ptr<Child>> LaunchThreadChild(
                                          .backend = backend,
                                          .cancellation = state->cancellation,
                                          .owns_process = false,
-                                         .listener = request.listener});
+                                         .listener = request.listener,
+                                         .handovers = request.handovers});
+      SetRunning(pid, false);
       absl::MutexLock lock(&state->mu);
       state->exit = exit;
       if (state->detached) unreaped_children.fetch_sub(1);
     });
   } catch (const std::system_error& e) {
+    SetRunning(pid, false);
     return ThreadStartError(e, request.child.name);
   }
   unreaped_children.fetch_add(1);

@@ -26,6 +26,10 @@ namespace mproc::thread {
 [[nodiscard]] absl::StatusOr<std::unique_ptr<Child>> LaunchThreadChild(
     Backend* backend, const LaunchRequest& request, int64_t pid);
 
+// True while the child with synthetic pid `pid` runs its target and exit
+// rules (api/backend.h IsProcessAlive); false once RunChild has returned.
+bool IsThreadChildRunning(int64_t pid);
+
 // The status for std::thread's refusal `error` to start the thread of process
 // `name`: the code the one mapping gives its errno (EAGAIN, std::thread's
 // resource_unavailable_try_again -> kUnavailable, as on every backend), and a

@@ -16,9 +16,13 @@ namespace mproc::thread {
 // the thread backend's "live children and zombies".
 int64_t UnreapedChildCount();
 
-// In-memory channels and listeners that exist: the thread backend's "open
-// descriptors".
+// In-memory channels and listeners that exist: part of the thread backend's
+// "open descriptors".
 int64_t OpenTransportCount();
+
+// Shared memory blocks and semaphores that exist (thread_shared.h): the rest
+// of its "open descriptors".
+int64_t OpenSharedObjectCount();
 
 }  // namespace mproc::thread
 

@@ -82,7 +82,7 @@ struct ContainmentCase {
 
 std::string CaseName(const ::testing::TestParamInfo<ContainmentCase>& info) {
   return absl::StrCat(
-      info.param.context == "posix:fork" ? "Fork" : "Spawn",
+      testing::StartMethodName(info.param.context),
       info.param.from_worker_thread ? "FromWorkerThread" : "FromMainThread");
 }
 
@@ -109,14 +109,28 @@ TEST_P(PosixContainmentTest, ParentSigkillEndsDaemonChildAndManager) {
   ASSERT_OK_AND_ASSIGN(std::vector<int64_t> orphans, pids.Snapshot());
   ASSERT_EQ(orphans.size(), 2u);
 
-  // Watch both while they are alive and still the parent's children.
+  // Watch both while they are alive and still the parent's children (or
+  // grandchildren through the fork server, watched too).
   std::vector<int> watches;
+  int server_watch = -1;
   for (int64_t pid : orphans) {
     const int pidfd = testing::OpenPidfdFor(pid);
     ASSERT_GE(pidfd, 0) << "pidfd_open(" << pid
                         << "): " << std::strerror(errno);
     watches.push_back(pidfd);
-    ASSERT_EQ(testing::ParentPidOf(pid), parent.pid());
+    std::optional<int64_t> parent_pid = testing::ParentPidOf(pid);
+    if (GetParam().context == "posix:forkserver") {
+      // The fork server's child; the server is the parent's.
+      ASSERT_TRUE(parent_pid.has_value());
+      ASSERT_EQ(testing::ParentPidOf(*parent_pid), parent.pid());
+      if (server_watch < 0) {
+        server_watch = testing::OpenPidfdFor(*parent_pid);
+        ASSERT_GE(server_watch, 0) << std::strerror(errno);
+        ASSERT_EQ(testing::ParentPidOf(*parent_pid), parent.pid());
+      }
+    } else {
+      ASSERT_EQ(parent_pid, parent.pid());
+    }
   }
 
   ASSERT_OK(parent.Kill());
@@ -126,6 +140,12 @@ TEST_P(PosixContainmentTest, ParentSigkillEndsDaemonChildAndManager) {
       << "the daemon child outlived its killed parent";
   EXPECT_TRUE(testing::WaitForProcessEnd(watches[1], kContainmentDeadline))
       << "the Manager server outlived its killed parent";
+  if (server_watch >= 0) {
+    EXPECT_TRUE(testing::WaitForProcessEnd(server_watch, kContainmentDeadline))
+        << "the fork server outlived its killed parent";
+    (void)syscall(SYS_pidfd_send_signal, server_watch, SIGKILL, nullptr, 0);
+    close(server_watch);
+  }
   for (int pidfd : watches) {
     // Leave no orphan behind should the test have failed.
     (void)syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
@@ -149,7 +169,9 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(ContainmentCase{"posix:fork", false},
                       ContainmentCase{"posix:fork", true},
                       ContainmentCase{"posix:spawn", false},
-                      ContainmentCase{"posix:spawn", true}),
+                      ContainmentCase{"posix:spawn", true},
+                      ContainmentCase{"posix:forkserver", false},
+                      ContainmentCase{"posix:forkserver", true}),
     CaseName);
 
 class PosixWorkerThreadTest : public ::testing::TestWithParam<std::string> {};
@@ -195,7 +217,8 @@ TEST_P(PosixWorkerThreadTest, WorkerThreadExitDoesNotEndItsChildren) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Posix, PosixWorkerThreadTest,
-                         ::testing::Values("posix:fork", "posix:spawn"),
+                         ::testing::Values("posix:fork", "posix:spawn",
+                                           "posix:forkserver"),
                          testing::StartMethodTestName);
 
 }  // namespace

@@ -173,6 +173,9 @@ TEST_P(PosixManagerTest, ServerIsNotDumpable) {
       << "8: the server's /proc/<pid>/mem belongs to its user (dumpable)";
 }
 
+// Not posix:forkserver: its children take their resource limits from the
+// fork server (started at the first Start), not from the parent at their
+// Start (docs/design.md), so the lowered limit would not reach the server.
 INSTANTIATE_TEST_SUITE_P(Posix, PosixManagerTest,
                          ::testing::Values("posix:fork", "posix:spawn"),
                          testing::StartMethodTestName);

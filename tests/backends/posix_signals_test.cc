@@ -41,8 +41,7 @@ std::string SignalCaseName(const ::testing::TestParamInfo<SignalCase>& info) {
                        : info.param.parent == ParentSigterm::kBlocked
                            ? "Blocked"
                            : "IgnoredAndBlocked";
-  return absl::StrCat(info.param.context == "posix:fork" ? "Fork" : "Spawn",
-                      parent);
+  return absl::StrCat(testing::StartMethodName(info.param.context), parent);
 }
 
 void PrintTo(const SignalCase& c, std::ostream* os) {
@@ -98,7 +97,10 @@ INSTANTIATE_TEST_SUITE_P(
         SignalCase{"posix:fork", ParentSigterm::kIgnoredAndBlocked},
         SignalCase{"posix:spawn", ParentSigterm::kIgnored},
         SignalCase{"posix:spawn", ParentSigterm::kBlocked},
-        SignalCase{"posix:spawn", ParentSigterm::kIgnoredAndBlocked}),
+        SignalCase{"posix:spawn", ParentSigterm::kIgnoredAndBlocked},
+        SignalCase{"posix:forkserver", ParentSigterm::kIgnored},
+        SignalCase{"posix:forkserver", ParentSigterm::kBlocked},
+        SignalCase{"posix:forkserver", ParentSigterm::kIgnoredAndBlocked}),
     SignalCaseName);
 
 // Ignores SIGTERM, appends its pid to `pids`, then waits to be killed.
@@ -184,7 +186,8 @@ TEST(PosixExitTest, ExitInTheMainProcessExitsWithTheCode) {
 }
 
 INSTANTIATE_TEST_SUITE_P(StartMethods, PosixExitRulesTest,
-                         ::testing::Values("posix:fork", "posix:spawn"),
+                         ::testing::Values("posix:fork", "posix:spawn",
+                                           "posix:forkserver"),
                          testing::StartMethodTestName);
 
 }  // namespace

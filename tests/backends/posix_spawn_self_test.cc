@@ -147,7 +147,8 @@ std::string SpawnMessage(const std::string& line) {
   ByteWriter body;
   body.PutBool(true);
   body.PutBytes(*encoded);
-  body.PutBytes("");
+  body.PutBytes("");  // no listener
+  body.PutVarint(0);  // no handed-over objects
   ByteWriter message;
   message.PutFixed64(body.data().size());
   return message.Release() + body.Release();

@@ -97,11 +97,15 @@ inline int CountPidfdsAndSockets() {
   });
 }
 
-// Names a test instantiated over start methods ("fork" / "posix:fork" or
-// "spawn" / "posix:spawn"): "Fork" or "Spawn".
+// Names a test instantiated over start methods ("posix:fork", "posix:spawn",
+// "posix:forkserver"): "Fork", "Spawn" or "ForkServer".
+inline std::string StartMethodName(absl::string_view context) {
+  if (absl::EndsWith(context, "forkserver")) return "ForkServer";
+  return absl::EndsWith(context, "fork") ? "Fork" : "Spawn";
+}
 inline std::string StartMethodTestName(
     const ::testing::TestParamInfo<std::string>& info) {
-  return absl::EndsWith(info.param, "fork") ? "Fork" : "Spawn";
+  return StartMethodName(info.param);
 }
 
 }  // namespace mproc::testing

@@ -12,10 +12,12 @@
 
 namespace mproc::testing {
 
-// Unreaped thread children, and open in-memory channels and listeners.
+// Unreaped thread children; open in-memory channels, listeners and shared
+// objects.
 inline conformance::ResourceSnapshot ProbeThreadResources() {
   return {.children = thread::UnreapedChildCount(),
-          .descriptors = thread::OpenTransportCount()};
+          .descriptors =
+              thread::OpenTransportCount() + thread::OpenSharedObjectCount()};
 }
 
 }  // namespace mproc::testing

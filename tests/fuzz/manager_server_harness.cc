@@ -94,6 +94,15 @@ class FuzzBackend final : public Backend {
     }
     return mac;
   }
+  absl::StatusOr<std::shared_ptr<SharedMemory>> CreateSharedMemory(
+      size_t) override {
+    return absl::UnimplementedError("fuzz backend");
+  }
+  absl::StatusOr<std::shared_ptr<OsSemaphore>> CreateOsSemaphore(
+      uint32_t) override {
+    return absl::UnimplementedError("fuzz backend");
+  }
+  bool IsProcessAlive(int64_t) override { return true; }
   absl::StatusOr<std::unique_ptr<Child>> Launch(const LaunchRequest&) override {
     return absl::UnimplementedError("fuzz backend");
   }

@@ -13,6 +13,7 @@
 #include "api/backend.h"
 #include "backends/windows/pipe_transport.h"
 #include "backends/windows/windows_launch.h"
+#include "backends/windows/windows_shared.h"
 
 namespace mproc::windows {
 namespace {
@@ -74,6 +75,20 @@ class WindowsBackend final : public Backend {
                           static_cast<uint32_t>(status)));
     }
     return mac;
+  }
+
+  absl::StatusOr<std::shared_ptr<SharedMemory>> CreateSharedMemory(
+      size_t size) override {
+    return CreateWindowsSharedMemory(size);
+  }
+
+  absl::StatusOr<std::shared_ptr<OsSemaphore>> CreateOsSemaphore(
+      uint32_t initial) override {
+    return CreateWindowsSemaphore(initial);
+  }
+
+  bool IsProcessAlive(int64_t pid) override {
+    return IsWindowsProcessAlive(pid);
   }
 
   absl::StatusOr<std::unique_ptr<Child>> Launch(

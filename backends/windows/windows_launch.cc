@@ -17,6 +17,7 @@
 #include "backends/windows/command_line.h"
 #include "backends/windows/pipe_transport.h"
 #include "backends/windows/win32.h"
+#include "backends/windows/windows_shared.h"
 
 namespace mproc::windows {
 namespace {
@@ -212,10 +213,18 @@ absl::Status ReadExactly(HANDLE pipe, std::string& out) {
   ExitProcess(1);
 }
 
+// One entry of the handover table as the launch message lists it.
+struct HandoverEntry {
+  WindowsShared::Kind kind = WindowsShared::Kind::kMemory;
+  uint64_t size = 0;
+  uint64_t handle = 0;
+};
+
 struct ChildMessage {
   LaunchRequest request;
   std::string listener_address;
   uint64_t listener_handle = 0;
+  std::vector<HandoverEntry> handovers;
 };
 
 absl::StatusOr<ChildMessage> ReadMessage(HANDLE pipe) {
@@ -241,6 +250,26 @@ absl::StatusOr<ChildMessage> ReadMessage(HANDLE pipe) {
   absl::StatusOr<uint64_t> handle = in.GetFixed64();
   if (!handle.ok()) return handle.status();
   message.listener_handle = *handle;
+  absl::StatusOr<uint64_t> count = in.GetVarint();
+  if (!count.ok()) return count.status();
+  if (*count > kMaxHandovers) {
+    return absl::InvalidArgumentError("the handover table is too large");
+  }
+  for (uint64_t i = 0; i < *count; ++i) {
+    absl::StatusOr<uint64_t> kind = in.GetVarint();
+    if (!kind.ok()) return kind.status();
+    absl::StatusOr<uint64_t> size = in.GetVarint();
+    if (!size.ok()) return size.status();
+    absl::StatusOr<uint64_t> value = in.GetFixed64();
+    if (!value.ok()) return value.status();
+    if (*kind > static_cast<uint64_t>(WindowsShared::Kind::kSemaphore)) {
+      return absl::InvalidArgumentError("unknown shared object kind");
+    }
+    message.handovers.push_back(
+        {.kind = static_cast<WindowsShared::Kind>(*kind),
+         .size = *size,
+         .handle = *value});
+  }
   if (absl::Status end = in.ExpectEnd(); !end.ok()) return end;
   return message;
 }
@@ -258,6 +287,14 @@ absl::StatusOr<std::unique_ptr<Child>> LaunchChild(
           "the Manager listener was not made by the windows backend; use "
           "GetContext(\"windows\").Manager()");
     }
+  }
+  absl::StatusOr<std::vector<const WindowsShared*>> handovers =
+      WindowsHandovers(request.handovers);
+  if (!handovers.ok()) return handovers.status();
+  if (handovers->size() > kMaxHandovers) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("a child can be handed at most ", kMaxHandovers,
+                     " shared-state objects, not ", handovers->size()));
   }
   absl::StatusOr<std::string> encoded = EncodeLaunchRequest(request);
   if (!encoded.ok()) return encoded.status();
@@ -298,6 +335,21 @@ absl::StatusOr<std::unique_ptr<Child>> LaunchChild(
     }
     listener_copy.Reset(copy);
     inherited.push_back(listener_copy.get());
+  }
+  // Inheritable copies of the handover table's handles, for this launch
+  // only (the originals stay non-inheritable).
+  std::vector<Handle> handover_copies;
+  handover_copies.reserve(handovers->size());
+  for (const WindowsShared* object : *handovers) {
+    HANDLE copy = nullptr;
+    if (!DuplicateHandle(GetCurrentProcess(), object->handle(),
+                         GetCurrentProcess(), &copy, 0, TRUE,
+                         DUPLICATE_SAME_ACCESS)) {
+      return LastErrorStatus("DuplicateHandle(shared-state object)",
+                             "close handles");
+    }
+    handover_copies.emplace_back(copy);
+    inherited.push_back(copy);
   }
 
   SIZE_T attribute_size = 0;
@@ -372,11 +424,23 @@ absl::StatusOr<std::unique_ptr<Child>> LaunchChild(
   const uint64_t listener_value =
       reinterpret_cast<uintptr_t>(listener_copy.get());
   listener_copy.Reset();
+  std::vector<uint64_t> handover_values;
+  handover_values.reserve(handover_copies.size());
+  for (Handle& h : handover_copies) {
+    handover_values.push_back(reinterpret_cast<uintptr_t>(h.get()));
+    h.Reset();
+  }
 
   ByteWriter body;
   body.PutBytes(*encoded);
   body.PutBytes(listener != nullptr ? listener->address() : "");
   body.PutFixed64(listener_value);
+  body.PutVarint(handovers->size());
+  for (size_t i = 0; i < handovers->size(); ++i) {
+    body.PutVarint(static_cast<uint64_t>((*handovers)[i]->kind()));
+    body.PutVarint((*handovers)[i]->size());
+    body.PutFixed64(handover_values[i]);
+  }
   ByteWriter message;
   message.PutFixed64(body.data().size());
   if (absl::Status s =
@@ -422,11 +486,22 @@ void RunWindowsChildIfRequested(Backend* backend, int argc, char** argv) {
             static_cast<uintptr_t>(message->listener_handle))),
         message->listener_address);
   }
-  const ExitStatus status =
-      RunChild(message->request, ChildRuntime{.pid = GetCurrentProcessId(),
-                                              .backend = backend,
-                                              .owns_process = true,
-                                              .listener = std::move(listener)});
+  std::vector<std::shared_ptr<SharedObject>> handovers;
+  handovers.reserve(message->handovers.size());
+  for (const HandoverEntry& entry : message->handovers) {
+    absl::StatusOr<std::shared_ptr<SharedObject>> object = AdoptWindowsShared(
+        entry.kind,
+        Handle(reinterpret_cast<HANDLE>(static_cast<uintptr_t>(entry.handle))),
+        static_cast<size_t>(entry.size));
+    if (!object.ok()) FailLaunch(object.status());
+    handovers.push_back(*std::move(object));
+  }
+  const ExitStatus status = RunChild(
+      message->request, ChildRuntime{.pid = GetCurrentProcessId(),
+                                     .backend = backend,
+                                     .owns_process = true,
+                                     .listener = std::move(listener),
+                                     .handovers = std::move(handovers)});
   std::fflush(nullptr);
   if (status.signaled()) {
     // Not expected in a real process (no cancellation flag), but honoured.

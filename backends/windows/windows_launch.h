@@ -14,10 +14,13 @@
 // in a plain job. The child inherits exactly the handles in its
 // PROC_THREAD_ATTRIBUTE_HANDLE_LIST: the read end of an anonymous pipe that
 // carries the launch request (<handle>), its standard streams and, for a
-// Manager server, its pipe listener.
+// Manager server, its pipe listener, and inheritable copies (made for this
+// launch only) of the handover table's handles (windows_shared.h).
 //
 // The pipe carries a fixed64 length, then: bytes EncodeLaunchRequest(request),
-// bytes listener address ("" for none), fixed64 listener handle.
+// bytes listener address ("" for none), fixed64 listener handle, varint n,
+// then n times (varint kind, varint size, fixed64 handle): the handover
+// table, which the child rebuilds in order into ChildRuntime::handovers.
 
 #ifndef MPROC_BACKENDS_WINDOWS_WINDOWS_LAUNCH_H_
 #define MPROC_BACKENDS_WINDOWS_WINDOWS_LAUNCH_H_
@@ -34,6 +37,8 @@ namespace mproc::windows {
 inline constexpr absl::string_view kChildFlag = "--mproc-windows-child=";
 // A request larger than this is refused (a corrupt length, not a target).
 inline constexpr uint64_t kMaxRequestBytes = uint64_t{1} << 30;
+// More handed-over objects than this is refused (a corrupt count).
+inline constexpr uint64_t kMaxHandovers = 4096;
 
 // Starts a child for `request`. `kInvalidArgument` when the target is not
 // registered or the listener is not this backend's; otherwise the failing

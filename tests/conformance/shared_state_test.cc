@@ -71,8 +71,10 @@ TEST_P(ConformanceTest, WithoutTheLockIncrementsAreLost) {
   for (int attempt = 0; attempt < 5 && !lost; ++attempt) {
     ASSERT_OK_AND_ASSIGN(RawValue<int64_t> total,
                          RawValue<int64_t>::Create(ctx(), 0));
+    ASSERT_OK_AND_ASSIGN(Barrier start, Barrier::Create(ctx(), kProcesses));
     std::vector<TargetCall> targets(
-        kProcesses, Target(&workloads::IncrementWithoutLock, total, 200'000));
+        kProcesses,
+        Target(&workloads::IncrementWithoutLock, total, 200'000, start));
     std::vector<Process> processes = StartAll(ctx(), targets);
     JoinAllSucceeded(processes);
     EXPECT_LE(total.Load(), kProcesses * 200'000);

@@ -2,10 +2,12 @@
 // conformance suite cannot say in OS-neutral terms.
 #include "backends/windows/win32.h"
 // windows.h (through win32.h) first: shellapi.h needs its types.
+#include <aclapi.h>
 #include <shellapi.h>
 
 #include <cstdint>
 #include <cstdio>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -15,6 +17,7 @@
 #include "api/process.h"
 #include "api/target.h"
 #include "backends/windows/command_line.h"
+#include "backends/windows/pipe_transport.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/backends/windows_probe.h"
@@ -174,6 +177,65 @@ TEST_F(WindowsBackendTest, KilledParentTakesItsDaemonChildWithIt) {
   EXPECT_EQ(parent.exitcode(), -9);
   EXPECT_EQ(WaitForSingleObject(daemon.get(), 30'000), WAIT_OBJECT_0)
       << "the daemon outlived its killed parent";
+}
+
+}  // namespace
+}  // namespace mproc
+
+namespace mproc {
+namespace {
+
+// The Manager pipe's DACL is protected and has one ACE: full access for this
+// process's user. Nobody else (Everyone, Anonymous, other users) is granted.
+TEST(WindowsPipeTest, PipeDaclGrantsTheCurrentUserAlone) {
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Listener> listener,
+                       windows::ListenPipe());
+  auto* pipe = dynamic_cast<windows::PipeListener*>(listener.get());
+  ASSERT_NE(pipe, nullptr);
+  PACL dacl = nullptr;
+  PSECURITY_DESCRIPTOR descriptor = nullptr;
+  ASSERT_EQ(GetSecurityInfo(pipe->instance(), SE_KERNEL_OBJECT,
+                            DACL_SECURITY_INFORMATION, nullptr, nullptr, &dacl,
+                            nullptr, &descriptor),
+            ERROR_SUCCESS);
+  ASSERT_NE(dacl, nullptr) << "a null DACL grants everyone everything";
+  EXPECT_EQ(dacl->AceCount, 1);
+  void* ace = nullptr;
+  ASSERT_TRUE(GetAce(dacl, 0, &ace));
+  const auto* allowed = static_cast<const ACCESS_ALLOWED_ACE*>(ace);
+  EXPECT_EQ(allowed->Header.AceType, ACCESS_ALLOWED_ACE_TYPE);
+
+  HANDLE token = nullptr;
+  ASSERT_TRUE(OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &token));
+  windows::Handle token_owner(token);
+  std::vector<char> user(256);
+  DWORD size = 0;
+  ASSERT_TRUE(GetTokenInformation(token, TokenUser, user.data(),
+                                  static_cast<DWORD>(user.size()), &size));
+  PSID ace_sid = const_cast<DWORD*>(&allowed->SidStart);
+  EXPECT_TRUE(
+      EqualSid(ace_sid, reinterpret_cast<TOKEN_USER*>(user.data())->User.Sid))
+      << "the one ACE is not for this process's user";
+  LocalFree(descriptor);
+  listener->Close();
+}
+
+// A client whose identity the DACL does not name (here the anonymous logon,
+// impersonated on this thread) cannot open the pipe.
+TEST(WindowsPipeTest, PipeRefusesAClientTheDaclDoesNotName) {
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Listener> listener,
+                       windows::ListenPipe());
+  ASSERT_OK_AND_ASSIGN(std::wstring name,
+                       windows::Utf8ToWide(listener->address()));
+  ASSERT_TRUE(ImpersonateAnonymousToken(GetCurrentThread())) << GetLastError();
+  HANDLE client = CreateFileW(name.c_str(), GENERIC_READ | GENERIC_WRITE, 0,
+                              nullptr, OPEN_EXISTING, 0, nullptr);
+  const DWORD error = GetLastError();
+  ASSERT_TRUE(RevertToSelf());
+  windows::Handle client_owner(client);
+  EXPECT_FALSE(client_owner.valid()) << "the anonymous logon opened the pipe";
+  EXPECT_EQ(error, ERROR_ACCESS_DENIED);
+  listener->Close();
 }
 
 }  // namespace

@@ -24,7 +24,14 @@ function(mproc_discover_gtests TARGET)
   if(ARG_FILTER)
     set(_filter TEST_FILTER "${ARG_FILTER}")
   endif()
-  gtest_discover_tests(${TARGET} ${_filter}
+  # A cross build lists the tests when ctest runs (through
+  # CMAKE_CROSSCOMPILING_EMULATOR, e.g. Wine), not at build time: the build
+  # machine need not run the binaries, and the build does not wait for Wine.
+  set(_discovery)
+  if(CMAKE_CROSSCOMPILING)
+    set(_discovery DISCOVERY_MODE PRE_TEST)
+  endif()
+  gtest_discover_tests(${TARGET} ${_filter} ${_discovery}
     PROPERTIES TIMEOUT 120
     DISCOVERY_TIMEOUT 60)
   # gtest_discover_tests flattens PROPERTIES (LABELS "a;b" would become label

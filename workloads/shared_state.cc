@@ -17,8 +17,14 @@ absl::Status IncrementUnderLock(Value<int64_t> total, int64_t count) {
 }
 MPROC_REGISTER_TARGET(IncrementUnderLock);
 
-void IncrementWithoutLock(RawValue<int64_t> total, int64_t count) {
+absl::Status IncrementWithoutLock(RawValue<int64_t> total, int64_t count,
+                                  Barrier start) {
+  // Bounded: a party that never starts breaks the barrier for the others.
+  if (absl::Status s = start.Wait(absl::Minutes(1)).status(); !s.ok()) {
+    return s;
+  }
   for (int64_t i = 0; i < count; ++i) total.Store(total.Load() + 1);
+  return absl::OkStatus();
 }
 MPROC_REGISTER_TARGET(IncrementWithoutLock);
 

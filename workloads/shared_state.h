@@ -20,9 +20,12 @@ namespace mproc::workloads {
 [[nodiscard]] absl::Status IncrementUnderLock(Value<int64_t> total,
                                               int64_t count);
 
-// `count` times: reads `total` and writes it back plus 1, without a lock
-// (each access atomic, the increment not): shows the race is real.
-void IncrementWithoutLock(RawValue<int64_t> total, int64_t count);
+// Waits at `start` (so every party runs at once, however slowly the OS
+// starts processes), then `count` times reads `total` and writes it back
+// plus 1, without a lock (each access atomic, the increment not): shows the
+// race is real.
+[[nodiscard]] absl::Status IncrementWithoutLock(RawValue<int64_t> total,
+                                                int64_t count, Barrier start);
 
 // Starts one child (same context) that runs IncrementUnderLock(total,
 // count), and joins it: a primitive passed on to a grandchild.

@@ -2,9 +2,10 @@
 // File: backends/thread/lazy_crypto.h
 // -----------------------------------------------------------------------------
 //
-// HMAC-SHA256 from OpenSSL's libcrypto, loaded on first use (dlopen): a
-// program pays for loading libcrypto (about 2 ms per exec on a small VM)
-// only once it runs a Manager handshake, not at every start of a child.
+// HMAC-SHA256 for the thread backend. Linux: OpenSSL's libcrypto, loaded on
+// first use (dlopen; lazy_crypto.cc): a program pays for loading libcrypto
+// (about 2 ms per exec on a small VM) only once it runs a Manager handshake,
+// not at every start of a child. Windows: BCrypt (bcrypt_crypto.cc).
 
 #ifndef MPROC_BACKENDS_THREAD_LAZY_CRYPTO_H_
 #define MPROC_BACKENDS_THREAD_LAZY_CRYPTO_H_
@@ -18,8 +19,8 @@
 namespace mproc::thread {
 
 // HMAC-SHA256 of `message` under `key`. `kUnavailable` when libcrypto
-// cannot be loaded (install it: Debian package libssl3), `kInternal` when it
-// fails.
+// cannot be loaded (install it: Debian package libssl3) or BCrypt has no
+// SHA-256 provider, `kInternal` when the computation fails.
 [[nodiscard]] absl::StatusOr<std::array<char, kHmacSha256Size>> HmacSha256(
     absl::string_view key, absl::string_view message);
 

@@ -55,8 +55,7 @@ class ThreadBackend final : public Backend {
     return absl::OkStatus();
   }
 
-  // OpenSSL's libcrypto, loaded on first use (a Windows build would use
-  // BCrypt here).
+  // OpenSSL's libcrypto loaded on first use; BCrypt on Windows.
   absl::StatusOr<std::array<char, kHmacSha256Size>> HmacSha256(
       absl::string_view key, absl::string_view message) override {
     return thread::HmacSha256(key, message);

@@ -9,6 +9,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/conformance/conformance.h"
+#include "tests/testing/regex_matchers.h"
 #include "tests/testing/status_matchers.h"
 #include "workloads/workloads.h"
 
@@ -39,7 +40,7 @@ TEST_P(ConformanceTest, NamingExplicitAndDefaultNamesSeenByParentAndChild) {
                                    {.name = "do_something process 1"});
   Process unnamed = ctx().NewProcess(Target(&workloads::ReportIdentity, seen2));
   EXPECT_EQ(named.name(), "do_something process 1");
-  EXPECT_THAT(unnamed.name(), ::testing::MatchesRegex("Process-[0-9]+"));
+  EXPECT_THAT(unnamed.name(), ::mproc::testing::MatchesRegex("Process-[0-9]+"));
   ASSERT_OK(named.Start());
   ASSERT_OK(unnamed.Start());
   ASSERT_OK(named.Join(kDeadline));

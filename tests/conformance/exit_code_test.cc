@@ -7,6 +7,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/conformance/conformance.h"
+#include "tests/testing/regex_matchers.h"
 #include "tests/testing/status_matchers.h"
 #include "workloads/workloads.h"
 
@@ -111,7 +112,8 @@ TEST_P(ConformanceTest, LinesOfConcurrentChildrenNeverMix) {
       absl::StrSplit(GetCapturedStdout(), '\n', absl::SkipEmpty());
   EXPECT_EQ(lines.size(), 800u);
   for (const std::string& line : lines) {
-    EXPECT_THAT(line, ::testing::MatchesRegex("printer[0-3] [0-9]+ x{200}"));
+    EXPECT_THAT(line,
+                ::mproc::testing::MatchesRegex("printer[0-3] [0-9]+ x{200}"));
   }
 }
 

@@ -10,6 +10,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/conformance/conformance.h"
+#include "tests/testing/regex_matchers.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/wait.h"
 #include "workloads/workloads.h"
@@ -18,10 +19,10 @@ namespace mproc::conformance {
 namespace {
 
 using ::mproc::testing::IsOk;
+using ::mproc::testing::MatchesRegex;
 using ::mproc::testing::StartsWithPhrase;
 using ::mproc::testing::StatusIs;
 using ::testing::HasSubstr;
-using ::testing::MatchesRegex;
 
 constexpr auto kFailedPrecondition = absl::StatusCode::kFailedPrecondition;
 constexpr auto kInvalidArgument = absl::StatusCode::kInvalidArgument;

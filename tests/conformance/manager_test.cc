@@ -12,6 +12,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/conformance/conformance.h"
+#include "tests/testing/regex_matchers.h"
 #include "tests/testing/status_matchers.h"
 #include "workloads/workloads.h"
 
@@ -154,7 +155,7 @@ TEST_P(ConformanceTest, ChildUsingAShutDownManagerGetsAnError) {
   // UNAVAILABLE where the child has its own memory; FAILED_PRECONDITION
   // where it sees the parent's proxy state (shared or copied memory).
   EXPECT_THAT(GetCapturedStderr(),
-              ::testing::ContainsRegex(
+              ::mproc::testing::ContainsRegex(
                   "Process late:\n(UNAVAILABLE|FAILED_PRECONDITION): "));
 }
 
@@ -171,7 +172,8 @@ TEST_P(ConformanceTest, ManagerServerIsAChildUntilShutdown) {
   std::vector<ProcessInfo> children = ActiveChildren();
   ASSERT_EQ(children.size(), 1u);
   EXPECT_EQ(children[0].pid, *manager.pid());
-  EXPECT_THAT(children[0].name, ::testing::MatchesRegex("Manager-[0-9]+"));
+  EXPECT_THAT(children[0].name,
+              ::mproc::testing::MatchesRegex("Manager-[0-9]+"));
   ASSERT_OK(manager.Shutdown());
   EXPECT_THAT(ActiveChildren(), ::testing::IsEmpty());
 }

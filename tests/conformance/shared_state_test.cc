@@ -65,18 +65,23 @@ TEST_P(ConformanceTest, ValueUnderItsLockCountsEveryIncrement) {
 
 TEST_P(ConformanceTest, WithoutTheLockIncrementsAreLost) {
   MPROC_REQUIRE_CAPABILITY(memory_isolation);  // real processes run at once
-  // Each try loses an increment with high probability; five tries make a
-  // false pass (no increment lost in any) practically impossible.
+  // The processes meet at a Barrier before they increment, so they run at
+  // once however slowly the OS starts them, and each runs for several
+  // scheduler slices: a try loses increments with high probability, and five
+  // tries make a false pass (none lost in any) practically impossible.
+  constexpr int64_t kRacyIncrements = 2'000'000;
   bool lost = false;
   for (int attempt = 0; attempt < 5 && !lost; ++attempt) {
     ASSERT_OK_AND_ASSIGN(RawValue<int64_t> total,
                          RawValue<int64_t>::Create(ctx(), 0));
+    ASSERT_OK_AND_ASSIGN(Barrier start, Barrier::Create(ctx(), kProcesses));
     std::vector<TargetCall> targets(
-        kProcesses, Target(&workloads::IncrementWithoutLock, total, 200'000));
+        kProcesses, Target(&workloads::IncrementWithoutLock, total,
+                           kRacyIncrements, start));
     std::vector<Process> processes = StartAll(ctx(), targets);
     JoinAllSucceeded(processes);
-    EXPECT_LE(total.Load(), kProcesses * 200'000);
-    lost = total.Load() < kProcesses * 200'000;
+    EXPECT_LE(total.Load(), kProcesses * kRacyIncrements);
+    lost = total.Load() < kProcesses * kRacyIncrements;
   }
   EXPECT_TRUE(lost) << "no increment was ever lost: is the memory shared?";
 }

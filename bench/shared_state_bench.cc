@@ -30,11 +30,13 @@ absl::Status PingPongPartner(Lock ping, Lock pong, RawValue<int64_t> stop) {
 }
 MPROC_REGISTER_TARGET(PingPongPartner);
 
-// Acquire + Release of a free Lock in one process: user space only.
-void BM_LockUncontended(benchmark::State& state) {
+// Acquire + Release of a free Lock (or RLock) in one process: user space
+// only.
+template <typename LockType>
+void BM_Uncontended(benchmark::State& state) {
   const std::optional<Context> context = ContextOrSkip(state, ForkingContext());
   if (!context) return;
-  absl::StatusOr<Lock> lock = Lock::Create(*context);
+  absl::StatusOr<LockType> lock = LockType::Create(*context);
   if (SkipIfError(state, lock.status())) return;
   for (auto _ : state) {
     absl::StatusOr<bool> got = lock->Acquire();
@@ -43,19 +45,12 @@ void BM_LockUncontended(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations());
 }
+void BM_LockUncontended(benchmark::State& state) {
+  BM_Uncontended<Lock>(state);
+}
 BENCHMARK(BM_LockUncontended);
-
 void BM_RLockUncontended(benchmark::State& state) {
-  const std::optional<Context> context = ContextOrSkip(state, ForkingContext());
-  if (!context) return;
-  absl::StatusOr<RLock> lock = RLock::Create(*context);
-  if (SkipIfError(state, lock.status())) return;
-  for (auto _ : state) {
-    absl::StatusOr<bool> got = lock->Acquire();
-    benchmark::DoNotOptimize(got);
-    (void)lock->Release();
-  }
-  state.SetItemsProcessed(state.iterations());
+  BM_Uncontended<RLock>(state);
 }
 BENCHMARK(BM_RLockUncontended);
 

@@ -13,9 +13,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <memory>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <utility>
@@ -32,13 +31,8 @@ namespace {
 // Linux: a process is alive while /proc/<pid>/stat exists and its state is
 // not zombie ('Z') or dead ('X').
 bool IsPidAlive(int64_t pid) {
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  const std::string text((std::istreambuf_iterator<char>(stat)),
-                         std::istreambuf_iterator<char>());
-  const size_t paren = text.rfind(')');
-  if (paren == std::string::npos || paren + 2 >= text.size()) return false;
-  const char state = text[paren + 2];
-  return state != 'Z' && state != 'X';
+  const std::optional<char> state = ProcessStateOf(pid);
+  return state.has_value() && *state != 'Z' && *state != 'X';
 }
 
 void KillPid(int64_t pid) { (void)kill(static_cast<pid_t>(pid), SIGKILL); }

@@ -285,13 +285,9 @@ TEST_F(PosixForkServerTest, ServerKilledDuringAStartFailsThatStartClearly) {
   ASSERT_TRUE(testing::WaitUntil(
       [&] {
         if (starter == 0) return false;
-        std::ifstream stat(
+        const std::optional<std::string> fields = testing::StatFieldsOf(
             absl::StrCat("/proc/self/task/", starter.load(), "/stat"));
-        std::string text((std::istreambuf_iterator<char>(stat)),
-                         std::istreambuf_iterator<char>());
-        const size_t paren = text.rfind(')');
-        return paren != std::string::npos && paren + 2 < text.size() &&
-               text[paren + 2] == 'S';
+        return fields.has_value() && (*fields)[0] == 'S';
       },
       kDeadline));
   KillServer();

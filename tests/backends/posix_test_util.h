@@ -8,6 +8,7 @@
 #ifndef MPROC_TESTS_BACKENDS_POSIX_TEST_UTIL_H_
 #define MPROC_TESTS_BACKENDS_POSIX_TEST_UTIL_H_
 
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -17,7 +18,6 @@
 #include <climits>
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <optional>
 #include <sstream>
@@ -53,14 +53,55 @@ inline bool WaitForProcessEnd(int pidfd, absl::Duration timeout) {
   }
 }
 
+// The text of /proc file `path`, or nullopt when it cannot be read. Plain
+// read(2), no iostreams: a process can end between open and read (ESRCH),
+// which std::ifstream turns into an exception.
+inline std::optional<std::string> ReadProcFile(const std::string& path) {
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  std::string text;
+  char buffer[4096];
+  while (true) {
+    const ssize_t got = read(fd, buffer, sizeof(buffer));
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) {
+      close(fd);
+      return std::nullopt;
+    }
+    if (got == 0) break;
+    text.append(buffer, static_cast<size_t>(got));
+  }
+  close(fd);
+  return text;
+}
+
+// The fields after the command name in a /proc/.../stat file (state first),
+// or nullopt when the task is gone.
+inline std::optional<std::string> StatFieldsOf(const std::string& stat_path) {
+  const std::optional<std::string> text = ReadProcFile(stat_path);
+  if (!text) return std::nullopt;
+  const size_t paren = text->rfind(')');
+  if (paren == std::string::npos || paren + 2 >= text->size()) {
+    return std::nullopt;
+  }
+  return text->substr(paren + 2);
+}
+
+// The state letter of process `pid` ('R', 'S', 'Z', ...), or nullopt when
+// it is gone.
+inline std::optional<char> ProcessStateOf(int64_t pid) {
+  const std::optional<std::string> fields =
+      StatFieldsOf("/proc/" + std::to_string(pid) + "/stat");
+  if (!fields) return std::nullopt;
+  return (*fields)[0];
+}
+
 // The parent pid of `pid` from /proc/<pid>/stat, or nullopt when it is gone.
 inline std::optional<int64_t> ParentPidOf(int64_t pid) {
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(stat)),
-                   std::istreambuf_iterator<char>());
-  const size_t paren = text.rfind(')');
-  if (paren == std::string::npos) return std::nullopt;
-  std::istringstream rest(text.substr(paren + 1));
+  const std::optional<std::string> fields =
+      StatFieldsOf("/proc/" + std::to_string(pid) + "/stat");
+  if (!fields) return std::nullopt;
+  std::istringstream rest(*fields);
   char state;
   int64_t ppid;
   if (!(rest >> state >> ppid)) return std::nullopt;

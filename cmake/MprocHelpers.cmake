@@ -60,6 +60,7 @@ function(mproc_add_example_test)
   string(REPLACE ";" "%%" _args "${ARG_ARGS}")
   add_test(NAME ${ARG_NAME}
     COMMAND ${CMAKE_COMMAND}
+      "-DEMULATOR=${CMAKE_CROSSCOMPILING_EMULATOR}"
       "-DPROGRAM=$<TARGET_FILE:${ARG_EXAMPLE}>"
       "-DARGS=${_args}"
       "-DEXPECT=${_expect}"

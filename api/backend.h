@@ -4,7 +4,8 @@
 //
 // THE PORTING INTERFACE. Everything mproc needs from an operating system, and
 // nothing more. A new backend implements `Backend`, `Child`, `Listener`,
-// `Channel`, `SharedMemory` and `OsSemaphore` (api/shared_object.h) in
+// `Channel`, `SharedMemory`, `OsSemaphore` and `ChannelEnd`
+// (api/shared_object.h) in
 // `backends/<name>/`, registers itself with
 // MPROC_REGISTER_BACKEND, and instantiates the conformance suite with one line
 // (tests/conformance/conformance.h). It is done when that suite is green.
@@ -35,6 +36,11 @@
 //      `ChildRuntime::handovers`; shared memory: pass them as they are).
 //      Everything else (locks, events, conditions, barriers, values) is
 //      built once in api/ from these.
+//   6. message passing (docs/design.md, "Message passing"): connected pairs
+//      of byte streams (`Backend::ChannelPair`, `ChannelEnd`), handed to
+//      children exactly as the shared-state objects are, and one wait over
+//      several ends and children at once (`Backend::WaitReady`). Pipe,
+//      Connection and Wait are built once in api/ from these.
 //
 // A backend whose start method forks also follows api/fork_safety.h. Around
 // each fork, in this order: hold mproc's fork locks (`PrepareFork`) and the
@@ -373,6 +379,42 @@ class Backend {
   // A new OsSemaphore whose count starts at `initial`. Errors: the OS's.
   [[nodiscard]] virtual absl::StatusOr<std::shared_ptr<OsSemaphore>>
   CreateOsSemaphore(uint32_t initial) = 0;
+
+  // A new connected pair of channel ends (api/shared_object.h ChannelEnd):
+  // what one end writes, the other reads, in order, in both directions.
+  // posix: socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC), writes with
+  // MSG_NOSIGNAL; windows: a named pipe of a fresh random name with exactly
+  // one instance, overlapped, and its client end; thread: two in-memory
+  // pipes. Errors: the OS's (out of descriptors or handles:
+  // kResourceExhausted), with what to do.
+  [[nodiscard]] virtual absl::StatusOr<
+      std::array<std::shared_ptr<ChannelEnd>, 2>>
+  ChannelPair() = 0;
+
+  // The positions of the ready objects of a WaitReady call, ascending.
+  struct Ready {
+    std::vector<size_t> ends;
+    std::vector<size_t> children;
+  };
+
+  // Waits until at least one of `ends` is readable (it holds bytes, or it is
+  // at end-of-stream: a ReadSomeUntil would not wait) or one of `children`
+  // (this backend's, from Launch; reaped or not) has ended, or `deadline`
+  // passes (absl::InfinitePast(): only look). Reads nothing and reaps
+  // nothing a later Child::Wait would miss. Returns every object ready when
+  // it returns; both lists empty at the deadline. For api/'s Wait
+  // (multiprocessing.connection.wait) and Connection::Poll. posix: one
+  // poll() over the ends' sockets and the children's pidfds (fork server
+  // children: their status channels); windows: WaitForMultipleObjects over
+  // zero-byte overlapped reads and process handles (at most 63 objects);
+  // thread: a condition every write, close and child end signals.
+  // Errors: `kInvalidArgument` for an object another backend made (or, on
+  // windows, more than 63 objects); `kFailedPrecondition` for an end this
+  // process does not hold (as ChannelEnd::WriteAll); `kCancelled` on a
+  // cooperative backend when the calling child is cancelled; the OS's.
+  [[nodiscard]] virtual absl::StatusOr<Ready> WaitReady(
+      gsl::span<ChannelEnd* const> ends, gsl::span<Child* const> children,
+      absl::Time deadline) = 0;
 
   // False when the process (or thread-backend child) `pid` has ended, even
   // if it is not reaped yet; true while it runs, and when the OS will not

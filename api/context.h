@@ -13,6 +13,7 @@
 #define MPROC_API_CONTEXT_H_
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -23,7 +24,8 @@
 
 namespace mproc {
 
-class Manager;  // api/manager.h
+class Manager;     // api/manager.h
+class Connection;  // api/pipe.h
 
 class Context {
  public:
@@ -42,6 +44,14 @@ class Context {
   // api/manager.h). Errors: those of Process::Start (the daemon rule among
   // them) and of the backend's Listen.
   [[nodiscard]] absl::StatusOr<Manager> StartManager() const;
+
+  // A new Pipe whose ends can be handed to children of this context (include
+  // api/pipe.h), as CPython's Pipe(duplex): with `duplex`, both ends send
+  // and receive; without, the first only receives and the second only sends.
+  // Errors: the backend's ChannelPair (out of descriptors or handles:
+  // kResourceExhausted).
+  [[nodiscard]] absl::StatusOr<std::pair<Connection, Connection>> Pipe(
+      bool duplex = true) const;
 
   friend bool operator==(const Context& a, const Context& b) {
     return a.backend_ == b.backend_ &&

@@ -136,6 +136,7 @@ class Process {
 
  private:
   friend class Context;
+  friend class WaitObject;  // api/wait.h
   explicit Process(std::shared_ptr<internal::ProcessRecord> record);
 
   std::shared_ptr<internal::ProcessRecord> record_;

@@ -33,9 +33,9 @@ uint64_t RecordHandover(std::shared_ptr<SharedObject> object) {
 absl::StatusOr<std::shared_ptr<SharedObject>> HandedOver(uint64_t index) {
   if (index == kNotHandedOver) {
     return absl::InvalidArgumentError(
-        "a shared-state object (Lock, Event, Value, ...) can only be passed "
-        "to a child as a target argument at Start, not stored in a Manager "
-        "or sent by other means");
+        "a shared-state object (Lock, Event, Value, ...) or a Connection "
+        "can only be passed to a child as a target argument at Start, not "
+        "stored in a Manager or sent by other means");
   }
   const std::vector<std::shared_ptr<SharedObject>>& table =
       CurrentState().handovers();

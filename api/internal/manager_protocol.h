@@ -113,6 +113,8 @@ class FrameReader {
   void set_deadline(absl::Time deadline) { deadline_ = deadline; }
   // The bytes the reader holds allocated (for tests).
   size_t buffer_capacity() const { return buffer_.capacity(); }
+  // True when bytes read ahead (part or all of a frame) wait in the buffer.
+  bool has_buffered() const { return buffer_.size() > start_; }
 
  private:
   [[nodiscard]] absl::Status Fill(size_t needed);

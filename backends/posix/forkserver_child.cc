@@ -36,7 +36,7 @@ bool Ended(int fd) {
 // A child the fork server forked: the server reaps it and sends its status
 // on the channel; signals go through its pidfd (held by the server until it
 // reaped the child, so it names no other process).
-class ForkServerChild final : public Child {
+class ForkServerChild final : public Child, public PollableChild {
  public:
   ForkServerChild(pid_t pid, Fd pidfd, Fd channel,
                   std::shared_ptr<const void> until_reaped)
@@ -83,6 +83,23 @@ class ForkServerChild final : public Child {
 
   absl::Status Terminate() override { return Signal(SIGTERM); }
   absl::Status Kill() override { return Signal(SIGKILL); }
+
+  int PinEndFd() override {
+    absl::MutexLock lock(&mu_);
+    if (released_) return -1;
+    // Until the server has gone, its word; then the child's own end.
+    const int fd = server_gone_ ? pidfd_.get() : channel_.get();
+    if (fd >= 0) ++pollers_;
+    return fd;
+  }
+
+  void UnpinEndFd() override {
+    absl::MutexLock lock(&mu_);
+    if (--pollers_ == 0 && released_) {
+      pidfd_.Reset();
+      channel_.Reset();
+    }
+  }
 
  private:
   absl::Status StatusLost() const {

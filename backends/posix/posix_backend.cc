@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "api/backend.h"
+#include "backends/posix/posix_channel.h"
 #include "backends/posix/posix_crypto.h"
 #include "backends/posix/posix_errors.h"
 #include "backends/posix/posix_launch.h"
@@ -114,6 +115,17 @@ class PosixBackend final : public Backend {
   absl::StatusOr<std::shared_ptr<OsSemaphore>> CreateOsSemaphore(
       uint32_t initial) override {
     return CreatePosixSemaphore(initial);
+  }
+
+  absl::StatusOr<std::array<std::shared_ptr<ChannelEnd>, 2>> ChannelPair()
+      override {
+    return CreatePosixChannelPair();
+  }
+
+  absl::StatusOr<Ready> WaitReady(gsl::span<ChannelEnd* const> ends,
+                                  gsl::span<Child* const> children,
+                                  absl::Time deadline) override {
+    return PosixWaitReady(ends, children, deadline);
   }
 
   bool IsProcessAlive(int64_t pid) override { return IsPosixProcessAlive(pid); }

@@ -36,7 +36,7 @@ int SysPidfdSendSignal(int pidfd, int signal) {
       syscall(SYS_pidfd_send_signal, pidfd, signal, nullptr, 0));
 }
 
-class PosixChild final : public Child {
+class PosixChild final : public Child, public PollableChild {
  public:
   PosixChild(pid_t pid, Fd pidfd, std::shared_ptr<const void> until_reaped)
       : pid_(pid),
@@ -91,6 +91,20 @@ class PosixChild final : public Child {
 
   absl::Status Terminate() override { return Signal(SIGTERM); }
   absl::Status Kill() override { return Signal(SIGKILL); }
+
+  int PinEndFd() override {
+    absl::MutexLock lock(&mu_);
+    if (exit_.has_value() || !wait_error_.ok() || !pidfd_.valid()) return -1;
+    ++pollers_;
+    return pidfd_.get();
+  }
+
+  void UnpinEndFd() override {
+    absl::MutexLock lock(&mu_);
+    if (--pollers_ == 0 && (exit_.has_value() || !wait_error_.ok())) {
+      pidfd_.Reset();
+    }
+  }
 
  private:
   // Reaps the child if it has ended; true when it has. Records the exit

@@ -20,6 +20,23 @@
 
 namespace mproc::posix {
 
+// PollableChild
+//
+// What Backend::WaitReady (posix_channel.h) polls for a child's end; every
+// Child this backend makes is one.
+class PollableChild {
+ public:
+  virtual ~PollableChild() = default;
+  // A descriptor that polls readable once the child may have ended (its
+  // pidfd; a fork server child's status channel), kept open until
+  // UnpinEndFd; or -1 when there is none to poll (no pidfd on this kernel,
+  // or the child has been reaped): the caller then asks Wait again after a
+  // short while.
+  virtual int PinEndFd() = 0;
+  // Undoes one PinEndFd that returned a descriptor.
+  virtual void UnpinEndFd() = 0;
+};
+
 // Opens a pidfd for `pid`. An invalid Fd (and OK) when the kernel has no
 // pidfd_open (before Linux 5.3): callers then fall back to waitpid.
 // Errors: EMFILE -> kResourceExhausted, ESRCH -> kNotFound, ...

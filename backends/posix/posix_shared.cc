@@ -17,6 +17,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "api/fork_safety.h"
+#include "backends/posix/posix_channel.h"
 #include "backends/posix/posix_child.h"
 #include "backends/posix/posix_errors.h"
 #include "backends/posix/posix_fd.h"
@@ -200,6 +201,11 @@ absl::StatusOr<std::shared_ptr<OsSemaphore>> CreatePosixSemaphore(
 
 absl::StatusOr<std::shared_ptr<SharedObject>> AdoptPosixShared(
     PosixShared::Kind kind, int fd, size_t size) {
+  if (kind == PosixShared::Kind::kChannel) {
+    absl::StatusOr<std::shared_ptr<ChannelEnd>> end = AdoptPosixChannelEnd(fd);
+    if (!end.ok()) return end.status();
+    return std::shared_ptr<SharedObject>(*std::move(end));
+  }
   Fd owned(fd);
   struct stat info;
   if (fstat(fd, &info) != 0 || !S_ISREG(info.st_mode) ||
@@ -227,6 +233,8 @@ absl::StatusOr<std::shared_ptr<SharedObject>> AdoptPosixShared(
       }
       return semaphore;
     }
+    case PosixShared::Kind::kChannel:
+      break;  // adopted above
   }
   return absl::InvalidArgumentError(
       "malformed launch request: unknown shared object kind");
@@ -242,6 +250,12 @@ absl::StatusOr<std::vector<PosixShared*>> PosixHandovers(
       return absl::InvalidArgumentError(
           "a shared-state object made by another backend was passed to a "
           "posix child; make it with the context that starts the child");
+    }
+    if (posix->fd() < 0 && posix->kind() == PosixShared::Kind::kChannel) {
+      return absl::FailedPreconditionError(
+          "handle is closed; a Connection passed to this child was closed in "
+          "this process (or reached this forked process inside a closure): "
+          "start the child before closing this process's copy");
     }
     if (posix->fd() < 0) {
       return absl::FailedPreconditionError(

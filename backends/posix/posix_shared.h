@@ -30,11 +30,13 @@ namespace mproc::posix {
 // The posix side of a handover object: what to pass to a child.
 class PosixShared {
  public:
-  enum class Kind : uint8_t { kMemory = 0, kSemaphore = 1 };
+  // kChannel: a channel end (posix_channel.h), a socket with no mapping.
+  enum class Kind : uint8_t { kMemory = 0, kSemaphore = 1, kChannel = 2 };
+  static constexpr Kind kLastKind = Kind::kChannel;
 
   virtual ~PosixShared() = default;
   virtual Kind kind() const = 0;
-  // The mapped size, which the child maps again.
+  // The mapped size, which the child maps again (0 for a channel end).
   virtual size_t size() const = 0;
   // The descriptor to hand over; -1 in a forked child that was not handed it.
   virtual int fd() const = 0;
@@ -52,12 +54,15 @@ CreatePosixSharedMemory(size_t size);
 
 // In a spawned child: rebuilds the object of `kind` and `size` from the
 // inherited descriptor `fd` (which it then owns). `kInvalidArgument` when the
-// descriptor is not a shared mapping of at least `size` bytes.
+// descriptor is not a shared mapping of at least `size` bytes (a socket, for
+// a channel end).
 [[nodiscard]] absl::StatusOr<std::shared_ptr<SharedObject>> AdoptPosixShared(
     PosixShared::Kind kind, int fd, size_t size);
 
 // The posix views of `objects` (LaunchRequest::handovers), same order.
-// `kInvalidArgument` for an object another backend made.
+// `kInvalidArgument` for an object another backend made;
+// `kFailedPrecondition` for one this process does not hold (a channel end
+// closed here, or an object that reached a forked process in a closure).
 [[nodiscard]] absl::StatusOr<std::vector<PosixShared*>> PosixHandovers(
     const std::vector<std::shared_ptr<SharedObject>>& objects);
 

@@ -111,7 +111,7 @@ absl::StatusOr<SpawnMessage> ReadSpawnMessage(int fd) {
     if (!kind.ok()) return kind.status();
     absl::StatusOr<uint64_t> size = in.GetVarint();
     if (!size.ok()) return size.status();
-    if (*kind > static_cast<uint64_t>(PosixShared::Kind::kSemaphore)) {
+    if (*kind > static_cast<uint64_t>(PosixShared::kLastKind)) {
       return absl::InvalidArgumentError("unknown handed-over object kind");
     }
     message.handovers.push_back(

@@ -10,6 +10,7 @@
 #include "api/backend.h"
 #include "backends/thread/lazy_crypto.h"
 #include "backends/thread/memory_transport.h"
+#include "backends/thread/thread_channel.h"
 #include "backends/thread/thread_child.h"
 #include "backends/thread/thread_shared.h"
 
@@ -69,6 +70,17 @@ class ThreadBackend final : public Backend {
   absl::StatusOr<std::shared_ptr<OsSemaphore>> CreateOsSemaphore(
       uint32_t initial) override {
     return CreateThreadSemaphore(initial);
+  }
+
+  absl::StatusOr<std::array<std::shared_ptr<ChannelEnd>, 2>> ChannelPair()
+      override {
+    return CreateThreadChannelPair();
+  }
+
+  absl::StatusOr<Ready> WaitReady(gsl::span<ChannelEnd* const> ends,
+                                  gsl::span<Child* const> children,
+                                  absl::Time deadline) override {
+    return ThreadWaitReady(ends, children, deadline);
   }
 
   // The main process lives as long as the program; a child until its

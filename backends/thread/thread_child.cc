@@ -1,12 +1,14 @@
 // Thread backend only: std::thread children with cooperative cancellation.
 #include "backends/thread/thread_child.h"
 
+#include <algorithm>
 #include <atomic>
 #include <system_error>
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "backends/thread/thread_channel.h"
 #include "backends/thread/thread_resources.h"
 #include "backends/thread/thread_shared.h"
 
@@ -91,6 +93,12 @@ class ThreadChild final : public Child {
     return exit;
   }
 
+  // True once RunChild has returned (the thread may still be finishing).
+  bool Ended() const {
+    absl::MutexLock lock(&state_->mu);
+    return state_->exit.has_value();
+  }
+
   absl::Status Terminate() override {
     state_->cancellation->Request(kTerminateSignal);
     return absl::OkStatus();
@@ -133,25 +141,43 @@ bool IsThreadChildRunning(int64_t pid) {
 
 absl::StatusOr<std::unique_ptr<Child>> LaunchThreadChild(
     Backend* backend, const LaunchRequest& request, int64_t pid) {
-  if (absl::Status s = CheckThreadHandovers(request.handovers); !s.ok()) {
-    return s;
+  // The child's own holds on the channel ends it is handed (thread_channel.h).
+  absl::StatusOr<std::vector<std::shared_ptr<SharedObject>>> handovers =
+      ChildHandovers(request.handovers);
+  if (!handovers.ok()) return handovers.status();
+  LaunchRequest own = request;
+  if (std::any_of(handovers->begin(), handovers->end(),
+                  [](const std::shared_ptr<SharedObject>& object) {
+                    return IsThreadChannelEnd(object.get());
+                  }) &&
+      request.target.registered()) {
+    // Run the target from its encoded arguments, as a re-executed child
+    // does, so its Connections are its own holds, not this thread's.
+    own.target = TargetCall::FromRegistered(request.target.name(),
+                                            request.target.encoded_args());
   }
+  own.handovers = *std::move(handovers);
   auto state = std::make_shared<ChildState>();
   std::thread thread;
   SetRunning(pid, true);
   try {
-    thread = std::thread([backend, state, pid, request] {
+    thread = std::thread([backend, state, pid, own = std::move(own)]() mutable {
       const ExitStatus exit =
-          RunChild(request, ChildRuntime{.pid = pid,
-                                         .backend = backend,
-                                         .cancellation = state->cancellation,
-                                         .owns_process = false,
-                                         .listener = request.listener,
-                                         .handovers = request.handovers});
+          RunChild(own, ChildRuntime{.pid = pid,
+                                     .backend = backend,
+                                     .cancellation = state->cancellation,
+                                     .owns_process = false,
+                                     .listener = own.listener,
+                                     .handovers = own.handovers});
+      // What the child held ends with it, as a process's descriptors do.
+      own = LaunchRequest();
       SetRunning(pid, false);
-      absl::MutexLock lock(&state->mu);
-      state->exit = exit;
-      if (state->detached) unreaped_children.fetch_sub(1);
+      {
+        absl::MutexLock lock(&state->mu);
+        state->exit = exit;
+        if (state->detached) unreaped_children.fetch_sub(1);
+      }
+      NotifyThreadReadiness();
     });
   } catch (const std::system_error& e) {
     SetRunning(pid, false);
@@ -160,6 +186,16 @@ absl::StatusOr<std::unique_ptr<Child>> LaunchThreadChild(
   unreaped_children.fetch_add(1);
   return std::make_unique<ThreadChild>(pid, std::move(state),
                                        std::move(thread));
+}
+
+absl::StatusOr<bool> ThreadChildEnded(Child& child) {
+  auto* thread_child = dynamic_cast<ThreadChild*>(&child);
+  if (thread_child == nullptr) {
+    return absl::InvalidArgumentError(
+        "a Process of another backend was passed to the thread backend's "
+        "Wait; wait on objects of one context's backend");
+  }
+  return thread_child->Ended();
 }
 
 }  // namespace mproc::thread

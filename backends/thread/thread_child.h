@@ -26,6 +26,10 @@ namespace mproc::thread {
 [[nodiscard]] absl::StatusOr<std::unique_ptr<Child>> LaunchThreadChild(
     Backend* backend, const LaunchRequest& request, int64_t pid);
 
+// True once the child `child` (from LaunchThreadChild) has ended: its
+// RunChild has returned. `kInvalidArgument` for another backend's Child.
+[[nodiscard]] absl::StatusOr<bool> ThreadChildEnded(Child& child);
+
 // True while the child with synthetic pid `pid` runs its target and exit
 // rules (api/backend.h IsProcessAlive); false once RunChild has returned.
 bool IsThreadChildRunning(int64_t pid);

@@ -24,6 +24,9 @@ int64_t OpenTransportCount();
 // of its "open descriptors".
 int64_t OpenSharedObjectCount();
 
+// Channel end holds open now (thread_channel.h): also "open descriptors".
+int64_t OpenChannelEndCount();
+
 }  // namespace mproc::thread
 
 #endif  // MPROC_BACKENDS_THREAD_THREAD_RESOURCES_H_

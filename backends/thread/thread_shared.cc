@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "api/cancellation.h"
+#include "backends/thread/thread_channel.h"
 
 namespace mproc::thread {
 namespace {
@@ -113,7 +114,8 @@ absl::Status CheckThreadHandovers(
     const std::vector<std::shared_ptr<SharedObject>>& objects) {
   for (const std::shared_ptr<SharedObject>& object : objects) {
     if (dynamic_cast<ThreadSharedMemory*>(object.get()) == nullptr &&
-        dynamic_cast<ThreadSemaphore*>(object.get()) == nullptr) {
+        dynamic_cast<ThreadSemaphore*>(object.get()) == nullptr &&
+        !IsThreadChannelEnd(object.get())) {
       return absl::InvalidArgumentError(
           "a shared-state object made by another backend was passed to a "
           "thread child; make it with the context that starts the child");

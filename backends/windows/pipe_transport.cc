@@ -54,8 +54,11 @@ absl::StatusOr<std::wstring> CurrentUserOnlySddl() {
   return sddl;
 }
 
-// A server instance of pipe `name`: the first (owning the name) or another.
-absl::StatusOr<Handle> NewInstance(const std::wstring& name, bool first) {
+}  // namespace
+
+absl::StatusOr<Handle> NewPrivatePipeInstance(const std::wstring& name,
+                                              bool first,
+                                              DWORD max_instances) {
   static const absl::StatusOr<std::wstring>* const sddl =
       new absl::StatusOr<std::wstring>(CurrentUserOnlySddl());
   if (!sddl->ok()) return sddl->status();
@@ -73,8 +76,8 @@ absl::StatusOr<Handle> NewInstance(const std::wstring& name, bool first) {
   HANDLE pipe = CreateNamedPipeW(name.c_str(), open_mode,
                                  PIPE_TYPE_BYTE | PIPE_READMODE_BYTE |
                                      PIPE_WAIT | PIPE_REJECT_REMOTE_CLIENTS,
-                                 PIPE_UNLIMITED_INSTANCES, kBufferSize,
-                                 kBufferSize, 0, &attributes);
+                                 max_instances, kBufferSize, kBufferSize, 0,
+                                 &attributes);
   const DWORD error = GetLastError();
   LocalFree(descriptor);
   if (pipe == INVALID_HANDLE_VALUE) {
@@ -82,6 +85,13 @@ absl::StatusOr<Handle> NewInstance(const std::wstring& name, bool first) {
                               "close handles, or end processes");
   }
   return Handle(pipe);
+}
+
+namespace {
+
+// A server instance of pipe `name`: the first (owning the name) or another.
+absl::StatusOr<Handle> NewInstance(const std::wstring& name, bool first) {
+  return NewPrivatePipeInstance(name, first, PIPE_UNLIMITED_INSTANCES);
 }
 
 class PipeChannel final : public Channel {

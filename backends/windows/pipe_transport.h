@@ -73,6 +73,14 @@ std::shared_ptr<Listener> AdoptPipeListener(Handle instance,
 // Pipe channels and listeners open now (the conformance suite's probe).
 int64_t OpenPipeTransportCount();
 
+// A server instance of pipe `name`: duplex, byte mode, overlapped, local
+// clients only, with a DACL that grants the current user alone; `first`
+// makes it the first instance (FILE_FLAG_FIRST_PIPE_INSTANCE: the name must
+// be new). At most `max_instances` instances of the name
+// (PIPE_UNLIMITED_INSTANCES for a listener's). Errors: CreateNamedPipeW's.
+[[nodiscard]] absl::StatusOr<Handle> NewPrivatePipeInstance(
+    const std::wstring& name, bool first, DWORD max_instances);
+
 }  // namespace mproc::windows
 
 #endif  // MPROC_BACKENDS_WINDOWS_PIPE_TRANSPORT_H_

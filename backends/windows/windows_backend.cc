@@ -12,6 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "api/backend.h"
 #include "backends/windows/pipe_transport.h"
+#include "backends/windows/windows_channel.h"
 #include "backends/windows/windows_launch.h"
 #include "backends/windows/windows_shared.h"
 
@@ -85,6 +86,17 @@ class WindowsBackend final : public Backend {
   absl::StatusOr<std::shared_ptr<OsSemaphore>> CreateOsSemaphore(
       uint32_t initial) override {
     return CreateWindowsSemaphore(initial);
+  }
+
+  absl::StatusOr<std::array<std::shared_ptr<ChannelEnd>, 2>> ChannelPair()
+      override {
+    return CreateWindowsChannelPair();
+  }
+
+  absl::StatusOr<Ready> WaitReady(gsl::span<ChannelEnd* const> ends,
+                                  gsl::span<Child* const> children,
+                                  absl::Time deadline) override {
+    return WindowsWaitReady(ends, children, deadline);
   }
 
   bool IsProcessAlive(int64_t pid) override {

@@ -141,6 +141,18 @@ class WindowsChild final : public Child {
   absl::Status Terminate() override { return End(kWindowsTerminateCode); }
   absl::Status Kill() override { return End(kWindowsKillCode); }
 
+  // A copy of the process handle (SYNCHRONIZE), or none once reaped.
+  absl::StatusOr<Handle> DuplicateProcess() {
+    absl::ReaderMutexLock lock(&mu_);
+    if (status_.has_value()) return Handle();
+    HANDLE copy = nullptr;
+    if (!DuplicateHandle(GetCurrentProcess(), process_.get(),
+                         GetCurrentProcess(), &copy, SYNCHRONIZE, FALSE, 0)) {
+      return LastErrorStatus("DuplicateHandle(child process)");
+    }
+    return Handle(copy);
+  }
+
  private:
   absl::Status End(UINT code) {
     absl::ReaderMutexLock lock(&mu_);
@@ -262,7 +274,7 @@ absl::StatusOr<ChildMessage> ReadMessage(HANDLE pipe) {
     if (!size.ok()) return size.status();
     absl::StatusOr<uint64_t> value = in.GetFixed64();
     if (!value.ok()) return value.status();
-    if (*kind > static_cast<uint64_t>(WindowsShared::Kind::kSemaphore)) {
+    if (*kind > static_cast<uint64_t>(WindowsShared::kLastKind)) {
       return absl::InvalidArgumentError("unknown shared object kind");
     }
     message.handovers.push_back(
@@ -509,6 +521,16 @@ void RunWindowsChildIfRequested(Backend* backend, int argc, char** argv) {
                                                : kWindowsTerminateCode);
   }
   ExitProcess(static_cast<UINT>(status.code()));
+}
+
+absl::StatusOr<Handle> DuplicateChildProcessHandle(Child& child) {
+  auto* windows_child = dynamic_cast<WindowsChild*>(&child);
+  if (windows_child == nullptr) {
+    return absl::InvalidArgumentError(
+        "a Process of another backend was passed to windows' Wait; wait on "
+        "objects of one context's backend");
+  }
+  return windows_child->DuplicateProcess();
 }
 
 int64_t LiveJobProcessCount() {

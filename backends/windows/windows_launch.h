@@ -31,6 +31,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "api/backend.h"
+#include "backends/windows/win32.h"
 
 namespace mproc::windows {
 
@@ -51,6 +52,11 @@ inline constexpr uint64_t kMaxHandovers = 4096;
 // runs it and exits. Otherwise returns at once. A request that cannot be
 // read ends the process with exit code 1 and a line on stderr.
 void RunWindowsChildIfRequested(Backend* backend, int argc, char** argv);
+
+// A copy of child `child`'s process handle (from LaunchChild), signalled
+// once it has ended; an invalid Handle once it has been reaped.
+// `kInvalidArgument` for another backend's Child; DuplicateHandle's errors.
+[[nodiscard]] absl::StatusOr<Handle> DuplicateChildProcessHandle(Child& child);
 
 // Processes alive in this process's jobs (children and their descendants
 // that stayed in them), for the conformance suite's probe.

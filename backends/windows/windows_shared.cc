@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "backends/windows/windows_channel.h"
 
 namespace mproc::windows {
 namespace {
@@ -162,6 +163,12 @@ absl::StatusOr<std::shared_ptr<SharedObject>> AdoptWindowsShared(
     }
     case WindowsShared::Kind::kSemaphore:
       return std::make_shared<WindowsSemaphore>(std::move(handle));
+    case WindowsShared::Kind::kChannel: {
+      absl::StatusOr<std::shared_ptr<ChannelEnd>> end =
+          AdoptWindowsChannelEnd(std::move(handle));
+      if (!end.ok()) return end.status();
+      return std::shared_ptr<SharedObject>(*std::move(end));
+    }
   }
   return absl::InvalidArgumentError(
       "malformed launch request: unknown shared object kind");
@@ -177,6 +184,11 @@ absl::StatusOr<std::vector<const WindowsShared*>> WindowsHandovers(
       return absl::InvalidArgumentError(
           "a shared-state object made by another backend was passed to a "
           "windows child; make it with the context that starts the child");
+    }
+    if (windows->handle() == nullptr) {
+      return absl::FailedPreconditionError(
+          "handle is closed; a Connection passed to this child was closed in "
+          "this process: start the child before closing this process's copy");
     }
     result.push_back(windows);
   }

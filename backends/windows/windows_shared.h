@@ -29,13 +29,17 @@ namespace mproc::windows {
 // The windows side of a handover object: what to pass to a child.
 class WindowsShared {
  public:
-  enum class Kind : uint8_t { kMemory = 0, kSemaphore = 1 };
+  // kChannel: a channel end (windows_channel.h), a pipe handle.
+  enum class Kind : uint8_t { kMemory = 0, kSemaphore = 1, kChannel = 2 };
+  static constexpr Kind kLastKind = Kind::kChannel;
 
   virtual ~WindowsShared() = default;
   virtual Kind kind() const = 0;
-  // The mapped size (0 for a semaphore), which the child maps again.
+  // The mapped size (0 for a semaphore or a channel end), which the child
+  // maps again.
   virtual size_t size() const = 0;
-  // The section or semaphore handle to duplicate for the child.
+  // The section, semaphore or pipe handle to duplicate for the child;
+  // nullptr for a channel end closed in this process.
   virtual HANDLE handle() const = 0;
 };
 
@@ -54,7 +58,8 @@ CreateWindowsSemaphore(uint32_t initial);
     WindowsShared::Kind kind, Handle handle, size_t size);
 
 // The windows views of `objects` (LaunchRequest::handovers), same order.
-// `kInvalidArgument` for an object another backend made.
+// `kInvalidArgument` for an object another backend made;
+// `kFailedPrecondition` for a channel end closed in this process.
 [[nodiscard]] absl::StatusOr<std::vector<const WindowsShared*>>
 WindowsHandovers(const std::vector<std::shared_ptr<SharedObject>>& objects);
 

@@ -12,12 +12,13 @@
 
 namespace mproc::testing {
 
-// Unreaped thread children; open in-memory channels, listeners and shared
-// objects.
+// Unreaped thread children; open in-memory channels, listeners, shared
+// objects and channel end holds.
 inline conformance::ResourceSnapshot ProbeThreadResources() {
   return {.children = thread::UnreapedChildCount(),
-          .descriptors =
-              thread::OpenTransportCount() + thread::OpenSharedObjectCount()};
+          .descriptors = thread::OpenTransportCount() +
+                         thread::OpenSharedObjectCount() +
+                         thread::OpenChannelEndCount()};
 }
 
 }  // namespace mproc::testing

@@ -102,6 +102,15 @@ class FuzzBackend final : public Backend {
       uint32_t) override {
     return absl::UnimplementedError("fuzz backend");
   }
+  absl::StatusOr<std::array<std::shared_ptr<ChannelEnd>, 2>> ChannelPair()
+      override {
+    return absl::UnimplementedError("fuzz backend");
+  }
+  absl::StatusOr<Ready> WaitReady(gsl::span<ChannelEnd* const>,
+                                  gsl::span<Child* const>,
+                                  absl::Time) override {
+    return absl::UnimplementedError("fuzz backend");
+  }
   bool IsProcessAlive(int64_t) override { return true; }
   absl::StatusOr<std::unique_ptr<Child>> Launch(const LaunchRequest&) override {
     return absl::UnimplementedError("fuzz backend");

@@ -8,7 +8,8 @@ namespace {
 mproc::conformance::ResourceSnapshot ProbeInstalledThread() {
   return {.children = mproc::thread::UnreapedChildCount(),
           .descriptors = mproc::thread::OpenTransportCount() +
-                         mproc::thread::OpenSharedObjectCount()};
+                         mproc::thread::OpenSharedObjectCount() +
+                         mproc::thread::OpenChannelEndCount()};
 }
 
 }  // namespace

@@ -1,0 +1,122 @@
+// POSIX only: channel pairs over Unix-domain stream sockets
+// (posix_channel.h).
+#include "backends/posix/posix_channel.h"
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "api/fork_safety.h"
+#include "backends/posix/poll_timeout.h"
+#include "backends/posix/posix_errors.h"
+#include "backends/posix/posix_fd.h"
+#include "backends/posix/posix_shared.h"
+
+namespace mproc::posix {
+namespace {
+
+absl::Status NotHeld() {
+  return absl::FailedPreconditionError(
+      "this process does not hold the channel end: it was closed here, or it "
+      "reached this forked process inside a closure instead of as a target "
+      "argument; pass it as an argument of a registered target");
+}
+
+// PosixChannelEnd
+//
+// One end of a socketpair. Close only closes this process's descriptor (a
+// child handed the end keeps its own), so the peer sees end-of-stream once
+// every holder has closed it.
+class PosixChannelEnd final : public ChannelEnd, public PosixShared {
+ public:
+  explicit PosixChannelEnd(Fd fd) : fd_(std::move(fd)) {}
+
+  absl::Status WriteAll(absl::string_view bytes) override {
+    if (!fd_.owned_here()) return NotHeld();
+    while (!bytes.empty()) {
+      const ssize_t n =
+          send(fd_.get(), bytes.data(), bytes.size(), MSG_NOSIGNAL);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        if (errno == EPIPE || errno == ECONNRESET) {
+          return absl::UnavailableError("send: the peer closed its end");
+        }
+        return ErrnoStatus(errno, "send", "the channel is unusable");
+      }
+      bytes.remove_prefix(static_cast<size_t>(n));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<size_t> ReadSomeUntil(gsl::span<char> buffer,
+                                       absl::Time deadline) override {
+    if (buffer.empty()) {
+      return absl::InvalidArgumentError("ReadSome needs a non-empty buffer");
+    }
+    if (!fd_.owned_here()) return NotHeld();
+    while (true) {
+      if (deadline != absl::InfiniteFuture()) {
+        pollfd readable{.fd = fd_.get(), .events = POLLIN, .revents = 0};
+        const int polled = poll(&readable, 1, PollTimeout(deadline));
+        if (polled < 0 && errno != EINTR) {
+          return ErrnoStatus(errno, "poll", "the channel is unusable");
+        }
+        if (polled == 0 && ForkSafeNow() >= deadline) {
+          return absl::DeadlineExceededError("nothing to read by the deadline");
+        }
+        if (polled <= 0) continue;
+      }
+      const ssize_t n = recv(fd_.get(), buffer.data(), buffer.size(), 0);
+      if (n >= 0) return static_cast<size_t>(n);
+      if (errno == EINTR) continue;
+      // The peer closed with bytes of ours unread: it has gone all the same.
+      if (errno == ECONNRESET) return size_t{0};
+      return ErrnoStatus(errno, "recv", "the channel is unusable");
+    }
+  }
+
+  void Close() override { fd_.Reset(); }
+
+  Kind kind() const override { return Kind::kChannel; }
+  size_t size() const override { return 0; }
+  int fd() const override { return fd_.owned_here() ? fd_.get() : -1; }
+  void AdoptInForkedChild() override { fd_.Adopt(); }
+
+ private:
+  Fd fd_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::array<std::shared_ptr<ChannelEnd>, 2>>
+CreatePosixChannelPair() {
+  std::array<Fd, 2> fds = Fd::OpenPair([](int pair[2]) {
+    return socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair);
+  });
+  if (!fds[0].valid()) {
+    return ErrnoStatus(errno, "socketpair(AF_UNIX)",
+                       "raise the descriptor limit (ulimit -n) or close "
+                       "descriptors (Close the Connections you are done with)");
+  }
+  return std::array<std::shared_ptr<ChannelEnd>, 2>{
+      std::make_shared<PosixChannelEnd>(std::move(fds[0])),
+      std::make_shared<PosixChannelEnd>(std::move(fds[1]))};
+}
+
+absl::StatusOr<std::shared_ptr<ChannelEnd>> AdoptPosixChannelEnd(int fd) {
+  Fd owned(fd);
+  struct stat info;
+  if (fstat(fd, &info) != 0 || !S_ISSOCK(info.st_mode)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "descriptor ", fd,
+        " is not the channel socket the launch request names; parent and "
+        "child must be the same build of the program"));
+  }
+  return std::make_shared<PosixChannelEnd>(std::move(owned));
+}
+
+}  // namespace mproc::posix

@@ -1,0 +1,60 @@
+// Registered targets on Pipe and Connection (message_passing.h).
+#include "workloads/message_passing.h"
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "api/context.h"
+
+namespace mproc::workloads {
+
+absl::Status EchoMessages(Connection connection) {
+  for (;;) {
+    absl::StatusOr<std::string> message = connection.RecvBytes();
+    if (absl::IsUnavailable(message.status())) return absl::OkStatus();
+    if (!message.ok()) return message.status();
+    if (absl::Status s = connection.SendBytes(*message); !s.ok()) return s;
+  }
+}
+MPROC_REGISTER_TARGET(EchoMessages);
+
+absl::Status SendCount(Connection connection, int64_t count) {
+  for (int64_t i = 0; i < count; ++i) {
+    if (absl::Status s = connection.Send(i); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+MPROC_REGISTER_TARGET(SendCount);
+
+void ReturnAtOnce(Connection connection) { (void)connection; }
+MPROC_REGISTER_TARGET(ReturnAtOnce);
+
+absl::Status ReturnOnMessage(Connection connection) {
+  return connection.RecvBytes().status();
+}
+MPROC_REGISTER_TARGET(ReturnOnMessage);
+
+absl::Status BlockInRecv(Connection connection) {
+  absl::StatusOr<std::string> message = connection.RecvBytes();
+  if (!message.ok()) return message.status();
+  return absl::FailedPreconditionError(
+      "BlockInRecv received a message; the parent should never send one");
+}
+MPROC_REGISTER_TARGET(BlockInRecv);
+
+absl::Status EchoInGrandchild(Connection connection) {
+  absl::StatusOr<Context> ctx = GetContext();
+  if (!ctx.ok()) return ctx.status();
+  Process child = ctx->NewProcess(Target(&EchoMessages, connection));
+  if (absl::Status s = child.Start(); !s.ok()) return s;
+  connection.Close();  // the grandchild holds it now
+  if (absl::Status s = child.Join(); !s.ok()) return s;
+  if (child.exitcode() != 0) {
+    return absl::InternalError(
+        absl::StrCat("the grandchild ended with ", *child.exitcode()));
+  }
+  return absl::OkStatus();
+}
+MPROC_REGISTER_TARGET(EchoInGrandchild);
+
+}  // namespace mproc::workloads

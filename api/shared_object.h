@@ -25,12 +25,12 @@ namespace mproc {
 // SharedObject
 //
 // An OS object that a target argument can carry to a child (a handover):
-// SharedMemory, OsSemaphore or ChannelEnd. Its Codec records it in the launch's handover
-// table (`LaunchRequest::handovers`, in api/internal/handover.h) and encodes
-// its index there; the backend hands every object of the table to the child,
-// which finds it at the same index in `ChildRuntime::handovers`. The object
-// lives as long as any process holds it (its last holder's end releases it:
-// no file, name or handle outlives the program).
+// SharedMemory, OsSemaphore or ChannelEnd. Its Codec records it in the launch's
+// handover table (`LaunchRequest::handovers`, in api/internal/handover.h) and
+// encodes its index there; the backend hands every object of the table to the
+// child, which finds it at the same index in `ChildRuntime::handovers`. The
+// object lives as long as any process holds it (its last holder's end releases
+// it: no file, name or handle outlives the program).
 class SharedObject {
  public:
   virtual ~SharedObject() = default;

@@ -102,8 +102,8 @@ absl::StatusOr<std::vector<size_t>> Wait(gsl::span<const WaitObject> objects,
       watched.push_back(child.get());
     }
     // Something is ready already: only look at the rest.
-    const absl::Time deadline = ready.empty() ? internal::DeadlineOf(timeout)
-                                              : absl::InfinitePast();
+    const absl::Time deadline =
+        ready.empty() ? internal::DeadlineOf(timeout) : absl::InfinitePast();
     absl::StatusOr<Backend::Ready> found =
         backend->WaitReady(ends, watched, deadline);
     if (!found.ok()) {

@@ -25,8 +25,7 @@ void BM_PipeRoundTrip(benchmark::State& state) {
   absl::StatusOr<std::pair<Connection, Connection>> pipe = context->Pipe();
   if (SkipIfError(state, pipe.status())) return;
   auto& [mine, theirs] = *pipe;
-  Process echo =
-      context->NewProcess(Target(&workloads::EchoMessages, theirs));
+  Process echo = context->NewProcess(Target(&workloads::EchoMessages, theirs));
   if (SkipIfError(state, echo.Start())) return;
   theirs.Close();
   int64_t value = 0;

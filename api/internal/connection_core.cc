@@ -108,10 +108,9 @@ absl::Status ConnectionCore::Send(absl::string_view payload) {
   absl::StatusOr<Use> use = BeginUse(/*reading=*/false);
   if (!use.ok()) return use.status();
   if (payload.size() > kMaxMessageBytes) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat("a message of ", payload.size(),
-                     " bytes exceeds the limit of ", kMaxMessageBytes,
-                     " bytes; nothing was sent: send it in parts"));
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "a message of ", payload.size(), " bytes exceeds the limit of ",
+        kMaxMessageBytes, " bytes; nothing was sent: send it in parts"));
   }
   std::string frame;
   frame.reserve(4 + payload.size());

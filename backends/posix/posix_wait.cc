@@ -27,9 +27,9 @@ bool HasEnded(Child& child) {
 
 }  // namespace
 
-absl::StatusOr<Backend::Ready> PosixWaitReady(
-    gsl::span<ChannelEnd* const> ends, gsl::span<Child* const> children,
-    absl::Time deadline) {
+absl::StatusOr<Backend::Ready> PosixWaitReady(gsl::span<ChannelEnd* const> ends,
+                                              gsl::span<Child* const> children,
+                                              absl::Time deadline) {
   const size_t n = ends.size();
   std::vector<pollfd> fds(n + children.size());
   for (size_t i = 0; i < n; ++i) {

@@ -167,8 +167,8 @@ class ThreadChannelEnd final : public ChannelEnd {
 };
 
 // Which of `ends` and `children` are ready now.
-absl::StatusOr<Backend::Ready> LookOnce(
-    gsl::span<ThreadChannelEnd* const> ends, gsl::span<Child* const> children) {
+absl::StatusOr<Backend::Ready> LookOnce(gsl::span<ThreadChannelEnd* const> ends,
+                                        gsl::span<Child* const> children) {
   Backend::Ready ready;
   for (size_t i = 0; i < ends.size(); ++i) {
     absl::StatusOr<bool> readable = ends[i]->Readable();

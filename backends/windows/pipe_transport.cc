@@ -57,8 +57,7 @@ absl::StatusOr<std::wstring> CurrentUserOnlySddl() {
 }  // namespace
 
 absl::StatusOr<Handle> NewPrivatePipeInstance(const std::wstring& name,
-                                              bool first,
-                                              DWORD max_instances) {
+                                              bool first, DWORD max_instances) {
   static const absl::StatusOr<std::wstring>* const sddl =
       new absl::StatusOr<std::wstring>(CurrentUserOnlySddl());
   if (!sddl->ok()) return sddl->status();
@@ -73,11 +72,11 @@ absl::StatusOr<Handle> NewPrivatePipeInstance(const std::wstring& name,
                                  .bInheritHandle = FALSE};
   DWORD open_mode = PIPE_ACCESS_DUPLEX | FILE_FLAG_OVERLAPPED;
   if (first) open_mode |= FILE_FLAG_FIRST_PIPE_INSTANCE;
-  HANDLE pipe = CreateNamedPipeW(name.c_str(), open_mode,
-                                 PIPE_TYPE_BYTE | PIPE_READMODE_BYTE |
-                                     PIPE_WAIT | PIPE_REJECT_REMOTE_CLIENTS,
-                                 max_instances, kBufferSize, kBufferSize, 0,
-                                 &attributes);
+  HANDLE pipe =
+      CreateNamedPipeW(name.c_str(), open_mode,
+                       PIPE_TYPE_BYTE | PIPE_READMODE_BYTE | PIPE_WAIT |
+                           PIPE_REJECT_REMOTE_CLIENTS,
+                       max_instances, kBufferSize, kBufferSize, 0, &attributes);
   const DWORD error = GetLastError();
   LocalFree(descriptor);
   if (pipe == INVALID_HANDLE_VALUE) {

@@ -134,8 +134,7 @@ class WindowsChannelEnd final : public ChannelEnd, public WindowsShared {
         const DWORD error = GetLastError();
         if (PeerGone(error)) return size_t{0};
         if (timed_out && error == ERROR_OPERATION_ABORTED) {
-          return absl::DeadlineExceededError(
-              "nothing to read by the deadline");
+          return absl::DeadlineExceededError("nothing to read by the deadline");
         }
         return Win32ErrorToStatus(error, "ReadFile(channel)");
       }
@@ -182,8 +181,8 @@ struct PendingProbe {
 absl::StatusOr<std::array<std::shared_ptr<ChannelEnd>, 2>>
 CreateWindowsChannelPair() {
   char random[16];
-  if (BCryptGenRandom(nullptr, reinterpret_cast<PUCHAR>(random),
-                      sizeof(random), BCRYPT_USE_SYSTEM_PREFERRED_RNG) < 0) {
+  if (BCryptGenRandom(nullptr, reinterpret_cast<PUCHAR>(random), sizeof(random),
+                      BCRYPT_USE_SYSTEM_PREFERRED_RNG) < 0) {
     return absl::UnavailableError(
         "BCryptGenRandom failed: no secure random source for the pipe name");
   }
@@ -193,11 +192,10 @@ CreateWindowsChannelPair() {
   absl::StatusOr<Handle> server =
       NewPrivatePipeInstance(*name, /*first=*/true, /*max_instances=*/1);
   if (!server.ok()) return server.status();
-  Handle client(CreateFileW(name->c_str(), GENERIC_READ | GENERIC_WRITE, 0,
-                            nullptr, OPEN_EXISTING,
-                            FILE_FLAG_OVERLAPPED | SECURITY_SQOS_PRESENT |
-                                SECURITY_IDENTIFICATION,
-                            nullptr));
+  Handle client(CreateFileW(
+      name->c_str(), GENERIC_READ | GENERIC_WRITE, 0, nullptr, OPEN_EXISTING,
+      FILE_FLAG_OVERLAPPED | SECURITY_SQOS_PRESENT | SECURITY_IDENTIFICATION,
+      nullptr));
   if (!client.valid()) {
     return LastErrorStatus("CreateFileW(channel pipe)",
                            "close handles, or end processes");

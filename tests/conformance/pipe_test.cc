@@ -1,6 +1,8 @@
 // Message passing (api/pipe.h, api/wait.h): Pipe round trips through
 // children, peers that go, timeouts, Wait over pipes and processes, one-way
 // pipes, and nothing left behind.
+#include "api/pipe.h"
+
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -10,7 +12,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "api/pipe.h"
 #include "api/wait.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -126,9 +127,9 @@ TEST_P(ConformanceTest, PipeCarriesManyMessagesInOrderFromAChild) {
     ASSERT_THAT(mine.Recv<int64_t>(kWait), Holds(i));
   }
   // Every message is in; the child ends and its end goes with it.
-  EXPECT_THAT(mine.Recv<int64_t>(kWait),
-              StatusIs(absl::StatusCode::kUnavailable,
-                       HasSubstr("end of stream")));
+  EXPECT_THAT(
+      mine.Recv<int64_t>(kWait),
+      StatusIs(absl::StatusCode::kUnavailable, HasSubstr("end of stream")));
   ASSERT_OK(child.Join(kWait));
   EXPECT_EQ(child.exitcode(), 0);
 }
@@ -167,8 +168,7 @@ TEST_P(ConformanceTest, APeerKilledWhileBlockedInRecvIsUnavailable) {
   EXPECT_EQ(child.exitcode(), -9);
   EXPECT_THAT(mine.Recv<int64_t>(kWait),
               StatusIs(absl::StatusCode::kUnavailable));
-  EXPECT_THAT(mine.Send(int64_t{1}),
-              StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(mine.Send(int64_t{1}), StatusIs(absl::StatusCode::kUnavailable));
 }
 
 TEST_P(ConformanceTest, AChildBlockedInRecvCanBeTerminated) {
@@ -240,10 +240,11 @@ TEST_P(ConformanceTest, WaitReturnsTheReadyPipesAndProcesses) {
 TEST_P(ConformanceTest, WaitRefusesWhatItCannotWaitFor) {
   ASSERT_OK_AND_ASSIGN(auto pipe_reader, ctx().Pipe(false));
   auto& [reader, writer] = pipe_reader;
-  EXPECT_THAT(Wait({writer}, kShort),
-              StatusIs(absl::StatusCode::kFailedPrecondition,
-                       HasSubstr("write-only")));
-  Process unstarted = ctx().NewProcess(Target(&workloads::ReturnAtOnce, reader));
+  EXPECT_THAT(
+      Wait({writer}, kShort),
+      StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("write-only")));
+  Process unstarted =
+      ctx().NewProcess(Target(&workloads::ReturnAtOnce, reader));
   EXPECT_THAT(Wait({reader, unstarted}, kShort),
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        HasSubstr("started process")));
@@ -268,9 +269,8 @@ TEST_P(ConformanceTest, AOneWayPipeSendsOnlyFromItsSecondEnd) {
   EXPECT_THAT(writer.Recv<int64_t>(kShort),
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        HasSubstr("connection is write-only")));
-  EXPECT_THAT(writer.Poll(),
-              StatusIs(absl::StatusCode::kFailedPrecondition,
-                       HasSubstr("connection is write-only")));
+  EXPECT_THAT(writer.Poll(), StatusIs(absl::StatusCode::kFailedPrecondition,
+                                      HasSubstr("connection is write-only")));
   // The directions travel with the end: a child sends on the writer.
   Process child =
       ctx().NewProcess(Target(&workloads::SendCount, writer, int64_t{3}));
@@ -296,7 +296,7 @@ TEST_P(ConformanceTest, AClosedConnectionRefusesEverything) {
   auto& [a, b] = pipe_a;
   Connection copy = a;
   a.Close();
-  a.Close();  // idempotent
+  a.Close();                   // idempotent
   EXPECT_TRUE(copy.closed());  // copies are the same connection
   const auto closed = StatusIs(absl::StatusCode::kFailedPrecondition,
                                HasSubstr("handle is closed"));
@@ -342,7 +342,7 @@ TEST_P(ConformanceTest, ConnectionsLeaveNothingBehind) {
   // probe in TearDown finds every end released.
   for (int i = 0; i < 50; ++i) {
     ASSERT_OK_AND_ASSIGN(auto pipe_a, ctx().Pipe(i % 2 == 0));
-  auto& [a, b] = pipe_a;
+    auto& [a, b] = pipe_a;
     if (i % 3 == 0) a.Close();
   }
   ASSERT_OK_AND_ASSIGN(auto pipe_mine, ctx().Pipe());

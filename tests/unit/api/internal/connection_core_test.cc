@@ -68,7 +68,9 @@ struct Fixture {
 TEST(ConnectionCoreTest, SendWritesOneLengthPrefixedFrame) {
   Fixture f;
   ASSERT_OK(f.core.Send("abc"));
-  EXPECT_EQ(f.end->written, std::string("\x03\x00\x00\x00" "abc", 7));
+  EXPECT_EQ(f.end->written, std::string("\x03\x00\x00\x00"
+                                        "abc",
+                                        7));
   ASSERT_OK(f.core.Send(""));
   EXPECT_EQ(f.end->written.size(), 11u);
 }
@@ -105,9 +107,9 @@ TEST(ConnectionCoreTest, EndOfStreamIsUnavailableBetweenAndWithinMessages) {
   between.end->chunks = {Frame("last")};
   between.end->eof = true;
   ASSERT_OK(between.core.Recv(absl::InfiniteFuture()).status());
-  EXPECT_THAT(between.core.Recv(absl::InfiniteFuture()),
-              StatusIs(absl::StatusCode::kUnavailable,
-                       HasSubstr("end of stream")));
+  EXPECT_THAT(
+      between.core.Recv(absl::InfiniteFuture()),
+      StatusIs(absl::StatusCode::kUnavailable, HasSubstr("end of stream")));
   EXPECT_THAT(between.core.Recv(absl::InfiniteFuture()),
               StatusIs(absl::StatusCode::kUnavailable));
 
@@ -129,9 +131,8 @@ TEST(ConnectionCoreTest, AFrameOverTheLimitIsMalformed) {
 TEST(ConnectionCoreTest, AMessageOverTheLimitIsRefusedWithNothingSent) {
   Fixture f;
   const std::string huge(kMaxMessageBytes + 1, 'x');
-  EXPECT_THAT(f.core.Send(huge),
-              StatusIs(absl::StatusCode::kResourceExhausted,
-                       HasSubstr("exceeds the limit")));
+  EXPECT_THAT(f.core.Send(huge), StatusIs(absl::StatusCode::kResourceExhausted,
+                                          HasSubstr("exceeds the limit")));
   EXPECT_TRUE(f.end->written.empty());
 }
 
@@ -190,9 +191,9 @@ TEST(ConnectionCoreTest, DecodeRefusesMalformedDirections) {
   out.PutVarint(0);  // neither readable nor writable
   out.PutVarint(0);
   ByteReader in(out.data());
-  EXPECT_THAT(DecodeConnectionCore(in),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("directions")));
+  EXPECT_THAT(
+      DecodeConnectionCore(in),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("directions")));
 }
 
 }  // namespace

@@ -19,8 +19,8 @@ constexpr absl::string_view kVerb = "wait for";
 
 // The child of `record` to watch, or std::nullopt when it has already been
 // reaped (ready). kFailedPrecondition as Join's checks.
-absl::StatusOr<std::optional<std::shared_ptr<Child>>> ChildToWatch(
-    internal::ProcessRecord* record) {
+[[nodiscard]] absl::StatusOr<std::optional<std::shared_ptr<Child>>>
+ChildToWatch(internal::ProcessRecord* record) {
   if (record == nullptr) return internal::MovedFromError();
   absl::MutexLock lock(&record->mu);
   if (record->phase == internal::Phase::kClosed) {

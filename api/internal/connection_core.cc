@@ -16,13 +16,13 @@ namespace {
 constexpr uint64_t kReadableFlag = 1;
 constexpr uint64_t kWritableFlag = 2;
 
-absl::Status ClosedError() {
+[[nodiscard]] absl::Status ClosedError() {
   return absl::FailedPreconditionError(
       "handle is closed; this Connection was closed in this process (Close), "
       "so it can neither send nor receive");
 }
 
-absl::Status PeerGoneOnSend(const absl::Status& cause) {
+[[nodiscard]] absl::Status PeerGoneOnSend(const absl::Status& cause) {
   return absl::UnavailableError(
       absl::StrCat("the other end of the pipe has been closed (by every "
                    "process that held it, or its process ended), so nothing "
@@ -31,14 +31,14 @@ absl::Status PeerGoneOnSend(const absl::Status& cause) {
                    cause.message(), ")"));
 }
 
-absl::Status PeerGoneOnRecv() {
+[[nodiscard]] absl::Status PeerGoneOnRecv() {
   return absl::UnavailableError(
       "end of stream: the other end of the pipe has been closed (by every "
       "process that held it, or its process ended) and every message it sent "
       "has been received; stop receiving on this connection");
 }
 
-absl::Status PeerGoneMidMessage() {
+[[nodiscard]] absl::Status PeerGoneMidMessage() {
   return absl::UnavailableError(
       "the other end of the pipe was closed (or its process ended) in the "
       "middle of a message; that message is lost, and nothing more will "
@@ -46,7 +46,7 @@ absl::Status PeerGoneMidMessage() {
 }
 
 // A cancelled thread-backend child unwinds from a blocking call.
-absl::Status Unwind(absl::Status status) {
+[[nodiscard]] absl::Status Unwind(absl::Status status) {
   if (absl::IsCancelled(status)) CancellationPoint();
   return status;
 }

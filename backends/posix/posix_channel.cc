@@ -19,7 +19,7 @@
 namespace mproc::posix {
 namespace {
 
-absl::Status NotHeld() {
+[[nodiscard]] absl::Status NotHeld() {
   return absl::FailedPreconditionError(
       "this process does not hold the channel end: it was closed here, or it "
       "reached this forked process inside a closure instead of as a target "

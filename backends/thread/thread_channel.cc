@@ -46,7 +46,7 @@ struct Direction {
   }
 };
 
-absl::Status NotHeld() {
+[[nodiscard]] absl::Status NotHeld() {
   return absl::FailedPreconditionError(
       "this child does not hold the channel end: it was closed here");
 }
@@ -70,7 +70,8 @@ class ThreadChannelEnd final : public ChannelEnd {
   ~ThreadChannelEnd() override { Close(); }
 
   // Another hold on the same end.
-  absl::StatusOr<std::shared_ptr<ThreadChannelEnd>> Duplicate() const {
+  [[nodiscard]] absl::StatusOr<std::shared_ptr<ThreadChannelEnd>> Duplicate()
+      const {
     if (closed_.load(std::memory_order_acquire)) {
       return absl::FailedPreconditionError(
           "handle is closed; a Connection passed to this child was closed "
@@ -154,7 +155,7 @@ class ThreadChannelEnd final : public ChannelEnd {
   }
 
   // Held here, and a read would not wait.
-  absl::StatusOr<bool> Readable() const {
+  [[nodiscard]] absl::StatusOr<bool> Readable() const {
     if (closed_.load(std::memory_order_acquire)) return NotHeld();
     absl::MutexLock lock(&in_->mu);
     return in_->Readable();
@@ -167,8 +168,8 @@ class ThreadChannelEnd final : public ChannelEnd {
 };
 
 // Which of `ends` and `children` are ready now.
-absl::StatusOr<Backend::Ready> LookOnce(gsl::span<ThreadChannelEnd* const> ends,
-                                        gsl::span<Child* const> children) {
+[[nodiscard]] absl::StatusOr<Backend::Ready> LookOnce(
+    gsl::span<ThreadChannelEnd* const> ends, gsl::span<Child* const> children) {
   Backend::Ready ready;
   for (size_t i = 0; i < ends.size(); ++i) {
     absl::StatusOr<bool> readable = ends[i]->Readable();

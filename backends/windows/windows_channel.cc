@@ -36,7 +36,7 @@ bool PeerGone(DWORD error) {
          error == ERROR_PIPE_NOT_CONNECTED;
 }
 
-absl::Status NotHeld() {
+[[nodiscard]] absl::Status NotHeld() {
   return absl::FailedPreconditionError(
       "this process does not hold the channel end: it was closed here");
 }

@@ -142,7 +142,7 @@ class WindowsChild final : public Child {
   absl::Status Kill() override { return End(kWindowsKillCode); }
 
   // A copy of the process handle (SYNCHRONIZE), or none once reaped.
-  absl::StatusOr<Handle> DuplicateProcess() {
+  [[nodiscard]] absl::StatusOr<Handle> DuplicateProcess() {
     absl::ReaderMutexLock lock(&mu_);
     if (status_.has_value()) return Handle();
     HANDLE copy = nullptr;

@@ -57,4 +57,32 @@ absl::Status EchoInGrandchild(Connection connection) {
 }
 MPROC_REGISTER_TARGET(EchoInGrandchild);
 
+absl::Status PutRange(Queue<int64_t> queue, int64_t first, int64_t count) {
+  for (int64_t i = 0; i < count; ++i) {
+    if (absl::Status s = queue.Put(first + i); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+MPROC_REGISTER_TARGET(PutRange);
+
+absl::Status ForwardItems(Queue<int64_t> from, Queue<int64_t> to,
+                          int64_t count) {
+  for (int64_t i = 0; i < count; ++i) {
+    absl::StatusOr<int64_t> item = from.Get();
+    if (!item.ok()) return item.status();
+    if (absl::Status s = to.Put(*item); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+MPROC_REGISTER_TARGET(ForwardItems);
+
+absl::Status BlockInGet(Queue<int64_t> queue, Event started) {
+  if (absl::Status s = started.Set(); !s.ok()) return s;
+  absl::StatusOr<int64_t> item = queue.Get();
+  if (!item.ok()) return item.status();
+  return absl::FailedPreconditionError(
+      "BlockInGet took an item; nobody should put one");
+}
+MPROC_REGISTER_TARGET(BlockInGet);
+
 }  // namespace mproc::workloads

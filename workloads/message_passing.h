@@ -13,6 +13,8 @@
 
 #include "absl/status/status.h"
 #include "api/pipe.h"
+#include "api/queue.h"
+#include "api/synchronize.h"
 
 namespace mproc::workloads {
 
@@ -36,6 +38,19 @@ void ReturnAtOnce(Connection connection);
 // Starts a child (same context) that runs EchoMessages(connection), and
 // joins it: a Connection passed on to a grandchild.
 [[nodiscard]] absl::Status EchoInGrandchild(Connection connection);
+
+// Puts `first`, `first` + 1, ..., `first` + count - 1 on `queue`, then
+// returns at once (the items must survive its end).
+[[nodiscard]] absl::Status PutRange(Queue<int64_t> queue, int64_t first,
+                                    int64_t count);
+
+// Takes `count` items from `from` and puts each on `to`.
+[[nodiscard]] absl::Status ForwardItems(Queue<int64_t> from, Queue<int64_t> to,
+                                        int64_t count);
+
+// Sets `started`, then gets from `queue` until it is ended (killed or
+// terminated): nobody puts.
+[[nodiscard]] absl::Status BlockInGet(Queue<int64_t> queue, Event started);
 
 }  // namespace mproc::workloads
 

@@ -1,0 +1,199 @@
+// Queue<T> (api/queue.h) across processes: per-producer order with many
+// producers and consumers, bounds and timeouts, producers that exit at once,
+// consumers that are killed, and nothing left behind.
+#include "api/queue.h"
+
+#include <cstdint>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "api/synchronize.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/conformance/conformance.h"
+#include "tests/testing/status_matchers.h"
+#include "workloads/message_passing.h"
+
+namespace mproc::conformance {
+namespace {
+
+using ::mproc::testing::StatusIs;
+using ::testing::HasSubstr;
+
+constexpr absl::Duration kWait = ConformanceTest::kDeadline;
+// A wait that is meant to run out: nothing can arrive during it.
+constexpr absl::Duration kShort = absl::Milliseconds(20);
+// Producer p puts kBase * p + i.
+constexpr int64_t kBase = 1'000'000;
+
+MATCHER_P(Holds, inner,
+          absl::StrCat(negation ? "is not OK or does not hold "
+                                : "is OK and holds ",
+                       ::testing::PrintToString(inner))) {
+  if (!arg.ok()) {
+    *result_listener << "status " << arg.status();
+    return false;
+  }
+  return ::testing::ExplainMatchResult(inner, *arg, result_listener);
+}
+
+std::vector<Process> StartAll(const Context& ctx,
+                              const std::vector<TargetCall>& targets) {
+  std::vector<Process> processes;
+  for (const TargetCall& target : targets) {
+    processes.push_back(ctx.NewProcess(target));
+    EXPECT_OK(processes.back().Start());
+  }
+  return processes;
+}
+
+void JoinAllSucceeded(std::vector<Process>& processes) {
+  for (Process& p : processes) {
+    EXPECT_OK(p.Join(kWait));
+    EXPECT_EQ(p.exitcode(), 0) << p.name();
+  }
+}
+
+TEST_P(ConformanceTest, QueueKeepsEachProducersOrder) {
+  constexpr int64_t kProducers = 4;
+  constexpr int64_t kItems = 1000;
+  ASSERT_OK_AND_ASSIGN(Queue<int64_t> queue, Queue<int64_t>::Create(ctx()));
+  std::vector<TargetCall> targets;
+  for (int64_t p = 0; p < kProducers; ++p) {
+    targets.push_back(Target(&workloads::PutRange, queue, kBase * p, kItems));
+  }
+  std::vector<Process> producers = StartAll(ctx(), targets);
+  std::vector<int64_t> next(kProducers, 0);
+  for (int64_t n = 0; n < kProducers * kItems; ++n) {
+    absl::StatusOr<int64_t> item = queue.Get(kWait);
+    ASSERT_OK(item.status());
+    const int64_t producer = *item / kBase;
+    ASSERT_GE(producer, 0);
+    ASSERT_LT(producer, kProducers);
+    ASSERT_EQ(*item % kBase, next[producer]) << "from producer " << producer;
+    ++next[producer];
+  }
+  JoinAllSucceeded(producers);
+  EXPECT_THAT(queue.Get(kShort), StatusIs(absl::StatusCode::kDeadlineExceeded,
+                                          HasSubstr("queue is empty")));
+  EXPECT_TRUE(queue.Empty());
+}
+
+TEST_P(ConformanceTest, QueueWithEightProducersAndFourConsumersLosesNothing) {
+  constexpr int64_t kProducers = 8;
+  constexpr int64_t kConsumers = 4;
+  constexpr int64_t kItems = 500;
+  ASSERT_OK_AND_ASSIGN(Queue<int64_t> work, Queue<int64_t>::Create(ctx()));
+  ASSERT_OK_AND_ASSIGN(Queue<int64_t> done, Queue<int64_t>::Create(ctx()));
+  std::vector<TargetCall> targets;
+  for (int64_t c = 0; c < kConsumers; ++c) {
+    targets.push_back(Target(&workloads::ForwardItems, work, done,
+                             kProducers * kItems / kConsumers));
+  }
+  for (int64_t p = 0; p < kProducers; ++p) {
+    targets.push_back(Target(&workloads::PutRange, work, kBase * p, kItems));
+  }
+  std::vector<Process> processes = StartAll(ctx(), targets);
+  std::set<int64_t> seen;
+  for (int64_t n = 0; n < kProducers * kItems; ++n) {
+    absl::StatusOr<int64_t> item = done.Get(kWait);
+    ASSERT_OK(item.status());
+    EXPECT_TRUE(seen.insert(*item).second) << "taken twice: " << *item;
+  }
+  JoinAllSucceeded(processes);
+  for (int64_t p = 0; p < kProducers; ++p) {
+    for (int64_t i = 0; i < kItems; ++i) {
+      EXPECT_TRUE(seen.contains(kBase * p + i)) << "lost: " << kBase * p + i;
+    }
+  }
+  EXPECT_THAT(work.Get(kShort), StatusIs(absl::StatusCode::kDeadlineExceeded));
+}
+
+TEST_P(ConformanceTest, ABoundedQueueTimesOutWhenFullAndWhenEmpty) {
+  ASSERT_OK_AND_ASSIGN(Queue<std::string> queue,
+                       Queue<std::string>::Create(ctx(), /*maxsize=*/2));
+  EXPECT_EQ(queue.maxsize(), 2);
+  ASSERT_OK(queue.Put("a"));
+  ASSERT_OK(queue.Put("b", absl::ZeroDuration()));
+  EXPECT_TRUE(queue.Full());
+  EXPECT_EQ(queue.QSize(), 2);
+  EXPECT_THAT(queue.Put("c", kShort),
+              StatusIs(absl::StatusCode::kDeadlineExceeded,
+                       HasSubstr("queue is full")));
+  EXPECT_THAT(queue.Put("c", absl::ZeroDuration()),
+              StatusIs(absl::StatusCode::kDeadlineExceeded));
+  EXPECT_THAT(queue.Get(), Holds("a"));
+  ASSERT_OK(queue.Put("c", kShort));  // the timed-out Puts left no trace
+  EXPECT_THAT(queue.Get(), Holds("b"));
+  EXPECT_THAT(queue.Get(), Holds("c"));
+  EXPECT_TRUE(queue.Empty());
+  EXPECT_THAT(queue.Get(kShort), StatusIs(absl::StatusCode::kDeadlineExceeded,
+                                          HasSubstr("queue is empty")));
+  EXPECT_THAT(queue.Get(absl::ZeroDuration()),
+              StatusIs(absl::StatusCode::kDeadlineExceeded));
+}
+
+TEST_P(ConformanceTest, ABoundedQueueHoldsBackAProducerUntilItemsAreTaken) {
+  ASSERT_OK_AND_ASSIGN(Queue<int64_t> queue,
+                       Queue<int64_t>::Create(ctx(), /*maxsize=*/2));
+  Process producer = ctx().NewProcess(
+      Target(&workloads::PutRange, queue, int64_t{0}, int64_t{50}));
+  ASSERT_OK(producer.Start());
+  for (int64_t i = 0; i < 50; ++i) {
+    ASSERT_THAT(queue.Get(kWait), Holds(i));
+    EXPECT_LE(queue.QSize(), 2);
+  }
+  ASSERT_OK(producer.Join(kWait));
+  EXPECT_EQ(producer.exitcode(), 0);
+}
+
+TEST_P(ConformanceTest, AProducerThatExitsRightAfterPutLosesNothing) {
+  // Fewer than the OS holds without a consumer (about 270 small items in a
+  // Linux socket: api/queue.h).
+  constexpr int64_t kItems = 100;
+  ASSERT_OK_AND_ASSIGN(Queue<int64_t> queue, Queue<int64_t>::Create(ctx()));
+  Process producer =
+      RunToEnd(Target(&workloads::PutRange, queue, int64_t{0}, kItems));
+  EXPECT_EQ(producer.exitcode(), 0);
+  // The producer has ended: every item it put is still there.
+  EXPECT_EQ(queue.QSize(), kItems);
+  for (int64_t i = 0; i < kItems; ++i) {
+    ASSERT_THAT(queue.Get(absl::ZeroDuration()), Holds(i));
+  }
+  EXPECT_THAT(queue.Get(kShort), StatusIs(absl::StatusCode::kDeadlineExceeded));
+}
+
+TEST_P(ConformanceTest, AConsumerKilledWhileBlockedInGetLeavesTheQueueUsable) {
+  ASSERT_OK_AND_ASSIGN(Queue<int64_t> queue, Queue<int64_t>::Create(ctx()));
+  ASSERT_OK_AND_ASSIGN(Event started, Event::Create(ctx()));
+  Process consumer =
+      ctx().NewProcess(Target(&workloads::BlockInGet, queue, started));
+  ASSERT_OK(consumer.Start());
+  ASSERT_THAT(started.Wait(kWait), Holds(true));
+  ASSERT_OK(consumer.Kill());
+  ASSERT_OK(consumer.Join(kWait));
+  EXPECT_EQ(consumer.exitcode(), -9);
+  ASSERT_OK(queue.Put(5));
+  EXPECT_THAT(queue.Get(kWait), Holds(5));
+  ASSERT_OK(queue.Put(6));
+  EXPECT_THAT(queue.Get(kWait), Holds(6));
+}
+
+TEST_P(ConformanceTest, AClosedQueueRefusesPutAndGet) {
+  ASSERT_OK_AND_ASSIGN(Queue<int64_t> queue, Queue<int64_t>::Create(ctx()));
+  ASSERT_OK(queue.Put(1));
+  const Queue<int64_t> copy = queue;
+  queue.Close();
+  queue.Close();
+  EXPECT_TRUE(copy.closed());
+  EXPECT_THAT(copy.Put(2), StatusIs(absl::StatusCode::kFailedPrecondition,
+                                    HasSubstr("Queue is closed")));
+  EXPECT_THAT(copy.Get(kShort), StatusIs(absl::StatusCode::kFailedPrecondition,
+                                         HasSubstr("Queue is closed")));
+}
+
+}  // namespace
+}  // namespace mproc::conformance

@@ -1,6 +1,9 @@
-// POSIX only: the timeout argument of poll() for a deadline.
+// POSIX only: the timeout argument of poll() for a deadline, and the backoff
+// of a wait that polls.
 #ifndef MPROC_BACKENDS_POSIX_POLL_TIMEOUT_H_
 #define MPROC_BACKENDS_POSIX_POLL_TIMEOUT_H_
+
+#include <poll.h>
 
 #include <algorithm>
 #include <climits>
@@ -26,6 +29,26 @@ inline int PollTimeout(absl::Time deadline, int cap_ms = -1) {
   if (cap_ms >= 0 && (ms < 0 || ms > cap_ms)) ms = cap_ms;
   return ms;
 }
+
+// PollBackoff
+//
+// The pauses of a wait for what no descriptor reports (a child's end without
+// a pidfd: posix_child.h): 1 ms, doubling up to kMaxMs, none past the
+// deadline. So a child that ends after t is seen within about t more (at
+// most kMaxMs), at a handful of wake-ups a second once it runs long.
+class PollBackoff {
+ public:
+  static constexpr int kMaxMs = 50;
+
+  // Sleeps for the next pause, or until `deadline` if that comes first.
+  void Pause(absl::Time deadline) {
+    (void)poll(nullptr, 0, PollTimeout(deadline, ms_));
+    ms_ = std::min(ms_ * 2, kMaxMs);
+  }
+
+ private:
+  int ms_ = 1;
+};
 
 }  // namespace mproc::posix
 

@@ -29,9 +29,19 @@ constexpr absl::string_view kFdAdvice =
 constexpr absl::string_view kMemoryAdvice =
     "free memory, or raise the limit on locked/shared memory";
 
+// memfd_create, or -1 with ENOSYS where the build has none.
+int MemfdCreate() {
+#if MPROC_POSIX_HAVE_MEMFD_CREATE
+  return memfd_create("mproc-shared", MFD_CLOEXEC);
+#else
+  errno = ENOSYS;
+  return -1;
+#endif
+}
+
 // A memfd (or an unlinked POSIX shared memory object) of `size` bytes.
 absl::StatusOr<Fd> CreateSharedFd(size_t size) {
-  Fd fd = Fd::Open([] { return memfd_create("mproc-shared", MFD_CLOEXEC); });
+  Fd fd = Fd::Open(MemfdCreate);
   if (!fd.valid() && errno == ENOSYS) {
     // The portable path: a fresh name, unlinked at once, so nothing outlives
     // the descriptors and mappings.

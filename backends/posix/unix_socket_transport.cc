@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "api/fork_safety.h"
+#include "backends/posix/peer_credentials.h"
 #include "backends/posix/poll_timeout.h"
 #include "backends/posix/posix_errors.h"
 #include "backends/posix/socket_address.h"
@@ -30,25 +31,23 @@ std::atomic<int> filesystem_sockets_for_testing{0};
 // True where listeners get an abstract address (Linux): no file to make,
 // remove or leave behind, and nothing for another user to replace.
 bool UseAbstractAddresses() {
-#ifdef __linux__
-  return filesystem_sockets_for_testing.load(std::memory_order_acquire) == 0;
-#else
-  return false;
-#endif
+  return MPROC_POSIX_HAVE_ABSTRACT_SOCKETS &&
+         filesystem_sockets_for_testing.load(std::memory_order_acquire) == 0;
 }
 
-// OK when the peer of connected socket `fd` runs as this process's user.
+// OK when the peer of connected socket `fd` runs as this process's user, or
+// when the OS cannot tell (peer_credentials.h: then the private socket
+// directory and the authkey handshake are the guard).
 absl::Status CheckPeerUser(int fd) {
-  ucred peer{};
-  socklen_t size = sizeof(peer);
-  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &size) != 0) {
-    return ErrnoStatus(errno, "getsockopt(SO_PEERCRED)",
-                       "cannot tell who is at the other end of the socket");
-  }
-  if (peer.uid != geteuid()) {
+  absl::StatusOr<PeerCredentials> peer = GetPeerCredentials(fd);
+  if (absl::IsUnimplemented(peer.status())) return absl::OkStatus();
+  if (!peer.ok()) return peer.status();
+  if (peer->uid != geteuid()) {
     return absl::PermissionDeniedError(absl::StrCat(
-        "the peer (pid ", peer.pid, ") runs as uid ", peer.uid, ", not ",
-        geteuid(), "; mproc talks to its own user only"));
+        "the peer",
+        peer->pid.has_value() ? absl::StrCat(" (pid ", *peer->pid, ")") : "",
+        " runs as uid ", peer->uid, ", not ", geteuid(),
+        "; mproc talks to its own user only"));
   }
   return absl::OkStatus();
 }

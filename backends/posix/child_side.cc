@@ -10,6 +10,7 @@
 #include <sys/prctl.h>
 #endif
 
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <system_error>
@@ -94,7 +95,25 @@ void ResetSignalState() {
   (void)sigprocmask(SIG_SETMASK, &none, nullptr);
 }
 
+#if MPROC_POSIX_HAVE_GETTID
 bool OnMainThread() { return gettid() == getpid(); }
+#else
+namespace {
+// The thread whose end ends the process: the one that ran static
+// initialisation, and in a forked child the thread that forked (its only
+// one). Lock-free, for the fork handler.
+std::atomic<pthread_t> main_thread{pthread_self()};
+const int main_thread_tracked = pthread_atfork(nullptr, nullptr, [] {
+  main_thread.store(pthread_self(), std::memory_order_relaxed);
+});
+}  // namespace
+
+bool OnMainThread() {
+  (void)main_thread_tracked;
+  return pthread_equal(pthread_self(),
+                       main_thread.load(std::memory_order_relaxed)) != 0;
+}
+#endif
 
 void EndWithParent(pid_t parent_pid, bool started_by_main_thread, Fd lifeline) {
   if (started_by_main_thread && !lifeline.valid() && SetParentDeathSignal()) {

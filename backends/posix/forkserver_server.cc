@@ -32,6 +32,7 @@
 #include "absl/strings/str_cat.h"
 #include "backends/posix/child_ended_fd.h"
 #include "backends/posix/child_side.h"
+#include "backends/posix/cloexec.h"
 #include "backends/posix/forkserver_protocol.h"
 #include "backends/posix/lifeline.h"
 #include "backends/posix/posix_child.h"
@@ -234,7 +235,7 @@ class ForkServer {
     message.msg_iovlen = 1;
     message.msg_control = control;
     message.msg_controllen = sizeof(control);
-    const ssize_t n = recvmsg(control_, &message, MSG_CMSG_CLOEXEC);
+    const ssize_t n = RecvmsgCloexec(control_, &message, 0);
     if (n == 0) return false;
     if (n < 0)
       return errno == EINTR || errno == EAGAIN || errno == ENOBUFS ||

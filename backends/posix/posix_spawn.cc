@@ -14,6 +14,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "backends/posix/child_side.h"
+#include "backends/posix/cloexec.h"
 #include "backends/posix/lifeline.h"
 #include "backends/posix/posix_child.h"
 #include "backends/posix/posix_errors.h"
@@ -24,6 +25,7 @@
 #include "backends/posix/spawn_protocol.h"
 #include "backends/posix/unix_socket_transport.h"
 #include "gsl/span"
+#include "gsl/util"
 
 namespace mproc::posix {
 namespace {
@@ -178,6 +180,16 @@ absl::StatusOr<pid_t> SpawnSelf(absl::string_view flag, int request_fd,
     if (!fd.ok()) return fd.status();
     handovers_above.push_back(*fd);
   }
+  // Without atomic close-on-exec, or without addclosefrom (whose fallback
+  // lists the descriptors open now), no other thread may be between making
+  // a descriptor and marking it close-on-exec until the child has exec'd
+  // (cloexec.h). No Fd is made or closed by this thread in between.
+  constexpr bool kHoldDescriptors =
+      !kAtomicCloexec || !MPROC_POSIX_HAVE_POSIX_SPAWN_CLOSEFROM;
+  if (kHoldDescriptors) HoldDescriptorsForFork();
+  const auto release = gsl::finally([] {
+    if (kHoldDescriptors) ReleaseDescriptorsAfterFork();
+  });
   SpawnSetup setup;
   if (const int error =
           setup.Prepare(*request_above, listener_above, handovers_above);
@@ -221,7 +233,7 @@ absl::StatusOr<std::unique_ptr<Child>> LaunchSpawn(
   }
 
   auto [ours, theirs] = Fd::OpenPair([](int pair[2]) {
-    return socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair);
+    return SocketPairCloexec(AF_UNIX, SOCK_STREAM, pair);
   });
   if (!ours.valid()) return ErrnoStatus(errno, "socketpair", kFdAdvice);
   // Most requests fit the socket buffer: the child finds them waiting.

@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "api/fork_safety.h"
+#include "backends/posix/cloexec.h"
 #include "backends/posix/peer_credentials.h"
 #include "backends/posix/poll_timeout.h"
 #include "backends/posix/posix_errors.h"
@@ -155,8 +156,7 @@ absl::StatusOr<std::unique_ptr<Channel>> UnixListener::Accept() {
       return absl::CancelledError("the listener is closed");
     }
     // Non-blocking (the listening socket is), so it may run inside Open.
-    Fd connection = Fd::Open(
-        [&] { return accept4(fd_.get(), nullptr, nullptr, SOCK_CLOEXEC); });
+    Fd connection = Fd::Open([&] { return AcceptCloexec(fd_.get()); });
     if (!connection.valid()) {
       // The client may have gone between poll and accept.
       const int error = errno;
@@ -169,11 +169,11 @@ absl::StatusOr<std::unique_ptr<Channel>> UnixListener::Accept() {
         // the reserved descriptor and hang up on it, so its client sees
         // its connection closed instead of waiting.
         reserve_.Reset();
-        const int refused = accept4(fd_.get(), nullptr, nullptr, SOCK_CLOEXEC);
+        const int refused = AcceptCloexec(fd_.get());
         if (refused >= 0) CloseDescriptor(refused);
         OpenReserve();
       }
-      return ErrnoStatus(error, "accept4",
+      return ErrnoStatus(error, "accept",
                          "a Manager client was refused; raise the descriptor "
                          "limit (ulimit -n) or end processes that use the "
                          "Manager");
@@ -200,7 +200,7 @@ namespace {
 // A new listening socket (not bound yet).
 absl::StatusOr<Fd> NewListeningSocket() {
   Fd fd = Fd::Open([] {
-    return socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    return SocketCloexec(AF_UNIX, SOCK_STREAM, /*non_blocking=*/true);
   });
   if (!fd.valid()) {
     return ErrnoStatus(errno, "socket(AF_UNIX)",
@@ -287,8 +287,7 @@ absl::StatusOr<std::unique_ptr<Channel>> ConnectUnix(
     return absl::InvalidArgumentError(
         absl::StrCat("'", address, "' is not a Unix socket address"));
   }
-  Fd fd =
-      Fd::Open([] { return socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0); });
+  Fd fd = Fd::Open([] { return SocketCloexec(AF_UNIX, SOCK_STREAM); });
   if (!fd.valid()) {
     return ErrnoStatus(errno, "socket(AF_UNIX)",
                        "raise the descriptor limit (ulimit -n) or close "

@@ -12,7 +12,7 @@ namespace {
 
 // Sets FD_CLOEXEC (and O_NONBLOCK when asked) on the new descriptor `fd`; on
 // failure closes it and returns -1 with fcntl's errno.
-int Finish(int fd, bool non_blocking) {
+[[maybe_unused]] int Finish(int fd, bool non_blocking) {
   if (fd < 0) return fd;
   if (fcntl(fd, F_SETFD, FD_CLOEXEC) != 0 ||
       (non_blocking &&

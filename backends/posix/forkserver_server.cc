@@ -203,7 +203,7 @@ class ForkServer {
     absl::StatusOr<int> lifeline = LifelineForChild();
     if (!lifeline.ok()) Fail("the fork server cannot start", lifeline.status());
     lifeline_ = *lifeline;
-    Holds({control_, reaper, parent_fd, lifeline_});
+    HoldsWhatIsOpen();
     while (true) {
       pollfd ready[3] = {
           {.fd = control_, .events = POLLIN, .revents = 0},
@@ -362,20 +362,26 @@ class ForkServer {
 
   // Notes descriptors the server holds, for the bounded close loop in its
   // children (CloseDescriptorsFrom).
-  void Holds(std::initializer_list<int> fds) {
-    for (int fd : fds) end_ = std::max(end_, fd + 1);
-  }
   void Holds(const std::vector<int>& fds) {
     for (int fd : fds) end_ = std::max(end_, fd + 1);
   }
 
-  // One past the highest descriptor this process may hold: those it made
-  // before raising its limit are below the limit it started with.
-  int DescriptorsEnd() const {
-    constexpr rlim_t kMostAtStart = 1 << 16;
-    return std::max(end_,
-                    static_cast<int>(std::min(limit_.rlim_cur, kMostAtStart)));
+  // Notes every descriptor open now, once its own are made: those and the
+  // ones it receives later (Holds) are all it can hold, so its children's
+  // close loops stop there instead of at the descriptor limit. Made before
+  // the limit was raised, they are all below the limit it started with.
+  void HoldsWhatIsOpen() {
+    if (MPROC_POSIX_HAVE_CLOSE_RANGE) return;  // no loop to bound
+    constexpr rlim_t kMostAtStart = 1 << 20;
+    const int limit = static_cast<int>(std::min(limit_.rlim_cur, kMostAtStart));
+    for (int fd = 0; fd < limit; ++fd) {
+      if (fcntl(fd, F_GETFD) >= 0) end_ = fd + 1;
+    }
   }
+
+  // One past the highest descriptor this process may hold (0: unknown, up
+  // to the limit).
+  int DescriptorsEnd() const { return end_; }
 
   Backend* const backend_;
   const int control_;

@@ -4,6 +4,7 @@
 #define MPROC_BACKENDS_POSIX_POLL_TIMEOUT_H_
 
 #include <poll.h>
+#include <time.h>
 
 #include <algorithm>
 #include <climits>
@@ -33,21 +34,26 @@ inline int PollTimeout(absl::Time deadline, int cap_ms = -1) {
 // PollBackoff
 //
 // The pauses of a wait for what no descriptor reports (a child's end without
-// a pidfd: posix_child.h): 1 ms, doubling up to kMaxMs, none past the
+// a pidfd: posix_child.h): 50 µs, doubling up to 50 ms, none past the
 // deadline. So a child that ends after t is seen within about t more (at
-// most kMaxMs), at a handful of wake-ups a second once it runs long.
+// least 50 µs, at most 50 ms), at a handful of wake-ups a second once it
+// runs long. nanosleep and ForkSafeNow: a forked child may use it.
 class PollBackoff {
  public:
-  static constexpr int kMaxMs = 50;
-
   // Sleeps for the next pause, or until `deadline` if that comes first.
   void Pause(absl::Time deadline) {
-    (void)poll(nullptr, 0, PollTimeout(deadline, ms_));
-    ms_ = std::min(ms_ * 2, kMaxMs);
+    absl::Duration pause = pause_;
+    if (deadline != absl::InfiniteFuture()) {
+      pause = std::min(pause, deadline - ForkSafeNow());
+      if (pause <= absl::ZeroDuration()) return;
+    }
+    const timespec length = absl::ToTimespec(pause);
+    (void)nanosleep(&length, nullptr);  // EINTR: a shorter pause
+    pause_ = std::min(pause_ * 2, absl::Milliseconds(50));
   }
 
  private:
-  int ms_ = 1;
+  absl::Duration pause_ = absl::Microseconds(50);
 };
 
 }  // namespace mproc::posix

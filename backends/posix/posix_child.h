@@ -5,8 +5,8 @@
 // POSIX only: the parent's handle on one child process, however it started.
 // Waits poll the child's pidfd with the deadline; signals go through the
 // pidfd. Where there is none (no pidfd_open at configure time, Linux < 5.3,
-// MPROC_POSIX_PORTABLE=ON) waits poll waitid(WNOHANG) with a backoff from 1
-// to 50 ms (PollBackoff), bounded by the deadline, and signals use kill(): the
+// MPROC_POSIX_PORTABLE=ON) waits poll waitid(WNOHANG) with a backoff from
+// 50 µs to 50 ms (PollBackoff), bounded by the deadline, and signals use kill(): the
 // child is not reaped before its status is taken, so its pid names no other
 // process meanwhile. No helper thread, no SIGCHLD handler.
 

@@ -6,6 +6,7 @@
 #include "absl/strings/str_split.h"
 #include "api/manager.h"
 #include "gmock/gmock.h"
+#include "gsl/util"
 #include "gtest/gtest.h"
 #include "tests/conformance/conformance.h"
 #include "tests/testing/regex_matchers.h"
@@ -85,6 +86,13 @@ TEST_P(ConformanceTest, TerminateEndsChildrenInTheMiddleOfManagerCalls) {
   for (int round = 0; round < kRounds; ++round) {
     ASSERT_OK_AND_ASSIGN(ListProxy<int64_t> list, manager.List<int64_t>());
     std::vector<Process> children;
+    // On a failure, the children must not outlive the test.
+    const auto end_children = gsl::finally([&children] {
+      for (Process& child : children) {
+        if (child.IsAlive()) (void)child.Kill();
+        (void)child.Join(kDeadline);
+      }
+    });
     for (int i = 0; i < kChildren; ++i) {
       children.push_back(ctx().NewProcess(
           Target(&workloads::CallManagerUntilTerminated, list)));

@@ -6,9 +6,9 @@
 // Waits poll the child's pidfd with the deadline; signals go through the
 // pidfd. Where there is none (no pidfd_open at configure time, Linux < 5.3,
 // MPROC_POSIX_PORTABLE=ON) waits poll waitid(WNOHANG) with a backoff from
-// 50 µs to 50 ms (PollBackoff), bounded by the deadline, and signals use kill(): the
-// child is not reaped before its status is taken, so its pid names no other
-// process meanwhile. No helper thread, no SIGCHLD handler.
+// 50 µs to 50 ms (PollBackoff), bounded by the deadline, and signals use
+// kill(): the child is not reaped before its status is taken, so its pid names
+// no other process meanwhile. No helper thread, no SIGCHLD handler.
 
 #ifndef MPROC_BACKENDS_POSIX_POSIX_CHILD_H_
 #define MPROC_BACKENDS_POSIX_POSIX_CHILD_H_

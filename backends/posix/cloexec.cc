@@ -41,17 +41,13 @@ int SocketPairCloexec(int domain, int type, int ends[2]) {
   return socketpair(domain, type | SOCK_CLOEXEC, 0, ends);
 #else
   if (socketpair(domain, type, 0, ends) != 0) return -1;
-  if (Finish(ends[0], false) < 0) {
-    const int error = errno;
-    (void)close(ends[1]);
-    errno = error;
-    return -1;
-  }
-  if (Finish(ends[1], false) < 0) {
-    const int error = errno;
-    (void)close(ends[0]);
-    errno = error;
-    return -1;
+  for (int i = 0; i < 2; ++i) {
+    if (Finish(ends[i], false) < 0) {  // Finish closed ends[i]
+      const int error = errno;
+      (void)close(ends[1 - i]);
+      errno = error;
+      return -1;
+    }
   }
   return 0;
 #endif

@@ -3,7 +3,6 @@
 #ifndef MPROC_BACKENDS_POSIX_POLL_TIMEOUT_H_
 #define MPROC_BACKENDS_POSIX_POLL_TIMEOUT_H_
 
-#include <poll.h>
 #include <time.h>
 
 #include <algorithm>

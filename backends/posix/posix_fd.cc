@@ -73,11 +73,13 @@ void CloseDescriptorsFrom(int first, int end) {
   if (syscall(SYS_close_range, first, ~0U, 0) == 0) return;
 #endif
   // POSIX: a bounded loop.
-  if (end <= 0) {
-    const long limit = sysconf(_SC_OPEN_MAX);
-    end = limit > 0 && limit < INT_MAX ? static_cast<int>(limit) : 1024;
-  }
+  if (end <= 0) end = DescriptorLimit();
   for (int fd = first; fd < end; ++fd) CloseDescriptor(fd);
+}
+
+int DescriptorLimit() {
+  const long limit = sysconf(_SC_OPEN_MAX);
+  return limit > 0 && limit < INT_MAX ? static_cast<int>(limit) : 1024;
 }
 
 void HoldDescriptorsForFork() ABSL_NO_THREAD_SAFETY_ANALYSIS {

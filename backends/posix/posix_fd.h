@@ -94,6 +94,10 @@ class Fd {
 // the descriptor on Linux). For descriptors that are not registered.
 void CloseDescriptor(int fd);
 
+// One past the highest descriptor this process may open:
+// sysconf(_SC_OPEN_MAX), or 1024 where it gives no usable answer.
+int DescriptorLimit();
+
 // Closes every descriptor from `first` on, registered or not: close_range(2)
 // where the platform has it (MPROC_POSIX_HAVE_CLOSE_RANGE), else a loop up
 // to `end` (one past the highest descriptor that may be open), or with `end`

@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <climits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -128,9 +127,7 @@ class SpawnSetup {
 #if MPROC_POSIX_HAVE_POSIX_SPAWN_CLOSEFROM
     return posix_spawn_file_actions_addclosefrom_np(&actions_, first);
 #else
-    const long limit = sysconf(_SC_OPEN_MAX);
-    const int end =
-        limit > 0 && limit < INT_MAX ? static_cast<int>(limit) : 1024;
+    const int end = DescriptorLimit();
     for (int fd = first; fd < end; ++fd) {
       const int flags = fcntl(fd, F_GETFD);
       if (flags < 0 || (flags & FD_CLOEXEC) != 0) continue;

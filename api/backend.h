@@ -264,7 +264,8 @@ class Channel {
   // until `deadline` (absl::InfiniteFuture(): for ever), then returns
   // `kDeadlineExceeded` having read nothing; the Manager server bounds its
   // handshakes with it. A cooperative backend returns `kCancelled` when the
-  // calling child is cancelled (see api/cancellation.h).
+  // calling child is cancelled (see api/cancellation.h: its blocking waits
+  // hold a CancellationWake, so a request wakes them).
   [[nodiscard]] virtual absl::StatusOr<size_t> ReadSomeUntil(
       gsl::span<char> buffer, absl::Time deadline) = 0;
   // ReadSomeUntil without a deadline.

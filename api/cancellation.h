@@ -17,8 +17,12 @@
 #define MPROC_API_CANCELLATION_H_
 
 #include <atomic>
+#include <memory>
 #include <stop_token>
+#include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
 namespace mproc {
@@ -35,8 +39,8 @@ struct ProcessCancelled {
 // delivered signal decides how a real process dies.
 class CancellationFlag {
  public:
-  // Requests cancellation with `signal` (15 or 9) and wakes waits that watch
-  // `token()`.
+  // Requests cancellation with `signal` (15 or 9) and wakes the waits of
+  // the child that registered a CancellationWake.
   void Request(int signal);
   // The requested signal, or 0.
   int signal() const { return signal_.load(std::memory_order_acquire); }
@@ -44,8 +48,42 @@ class CancellationFlag {
   std::stop_token token() const { return source_.get_token(); }
 
  private:
+  friend class CancellationWake;
+
   std::atomic<int> signal_{0};
   std::stop_source source_;
+  // The mutexes of the child's waits in progress (CancellationWake).
+  absl::Mutex wake_mu_;
+  std::vector<absl::Mutex*> to_wake_ ABSL_GUARDED_BY(wake_mu_);
+};
+
+// CancellationWake
+//
+// For a cooperative backend's blocking wait on an absl::Mutex condition that
+// reads CurrentStopToken(): while one lives, a cancellation request for the
+// calling child locks and unlocks `mu`, so absl::Mutex evaluates the
+// condition again and the wait ends. Does nothing where the calling process
+// cannot be cancelled.
+//
+// Contract: construct it before locking `mu` and destroy it after unlocking
+// `mu` (a request holds the child's registry while it takes `mu`); `mu`
+// outlives it.
+//
+// Why not std::stop_callback: its destructor waits for a callback running on
+// another thread through std::binary_semaphore, which GCC 12's libstdc++
+// builds on a waiter pool that can lose the wake-up where there are no
+// futexes (mingw-w64), and which deadlocks whenever the waiter still holds
+// the mutex the callback takes.
+class CancellationWake {
+ public:
+  explicit CancellationWake(absl::Mutex* mu);
+  ~CancellationWake();
+  CancellationWake(const CancellationWake&) = delete;
+  CancellationWake& operator=(const CancellationWake&) = delete;
+
+ private:
+  const std::shared_ptr<CancellationFlag> flag_;  // null: not cancellable
+  absl::Mutex* const mu_;
 };
 
 // The token a cooperative backend's blocking calls (Channel::ReadSome,

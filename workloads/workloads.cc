@@ -108,6 +108,16 @@ absl::Status SwallowCancellationOnce() {
 }
 MPROC_REGISTER_TARGET(SwallowCancellationOnce);
 
+absl::Status CallManagerUntilTerminated(ListProxy<int64_t> list) {
+  if (absl::Status s = list.Append(1); !s.ok()) return s;
+  while (true) {
+    // A cancelled child's call fails; the cancellation point unwinds it.
+    (void)list.Size();
+    CancellationPoint();
+  }
+}
+MPROC_REGISTER_TARGET(CallManagerUntilTerminated);
+
 void SleepMillis(int64_t millis) { Sleep(absl::Milliseconds(millis)); }
 MPROC_REGISTER_TARGET(SleepMillis);
 

@@ -53,6 +53,11 @@ void RunUntilTerminated();
 // again, so it still ends as terminated.
 [[nodiscard]] absl::Status SwallowCancellationOnce();
 
+// Appends 1 to `list` once, then asks the Manager for the list's size again
+// and again until terminated or killed (never returns on its own): a child
+// that is always inside a Manager call or about to make one.
+[[nodiscard]] absl::Status CallManagerUntilTerminated(ListProxy<int64_t> list);
+
 // Sleeps `millis` (cancellable), then returns 0.
 void SleepMillis(int64_t millis);
 

@@ -26,6 +26,10 @@ namespace {
 
 constexpr absl::Duration kFirstBackoff = absl::Milliseconds(1);
 constexpr absl::Duration kMaxBackoff = absl::Milliseconds(100);
+// How long a client past the cap waits for a live connection to finish
+// before it is refused: a client that has ended may not have been seen yet
+// (its connection's thread notices the hang-up a moment later).
+constexpr absl::Duration kAdmitGrace = absl::Seconds(1);
 
 struct GlobalLimits {
   absl::Mutex mu;
@@ -132,7 +136,11 @@ void ServerCore::Admit(std::unique_ptr<Channel> accepted) {
   absl::Status refused;
   {
     absl::MutexLock lock(&mu_);
-    if (std::cmp_greater_equal(live_.size(), options_.limits.max_connections)) {
+    const auto has_room = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return std::cmp_less(live_.size(), options_.limits.max_connections);
+    };
+    mu_.AwaitWithTimeout(absl::Condition(&has_room), kAdmitGrace);
+    if (!has_room()) {
       if (!std::exchange(refusing_, true)) {  // once per streak
         Log(absl::StrCat("refusing clients: ", live_.size(),
                          " live connections, the limit"));

@@ -23,7 +23,9 @@ namespace mproc::internal {
 // How much a server takes on.
 struct ServerLimits {
   // Live connections (authenticated or in their handshake). Past it a new
-  // client is refused with `kResourceExhausted`.
+  // client waits up to a second for one to finish (an ended client's
+  // hang-up is seen a moment later), then is refused with
+  // `kResourceExhausted`.
   int64_t max_connections = 1024;
   // A connection whose handshake is not done by then is closed.
   absl::Duration handshake_timeout = absl::Seconds(10);

@@ -4,9 +4,13 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <unistd.h>
 
+#if MPROC_POSIX_HAVE_PR_SET_PDEATHSIG
+#include <sys/prctl.h>
+#endif
+
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <system_error>
@@ -20,6 +24,15 @@
 namespace mproc::posix {
 namespace {
 
+// PR_SET_PDEATHSIG(SIGKILL) where the platform has it: true when set.
+bool SetParentDeathSignal() {
+#if MPROC_POSIX_HAVE_PR_SET_PDEATHSIG
+  return prctl(PR_SET_PDEATHSIG, SIGKILL) == 0;
+#else
+  return false;  // a lifeline instead (lifeline.h)
+#endif
+}
+
 [[noreturn]] void DieNow() {
   (void)kill(getpid(), SIGKILL);
   _exit(128 + SIGKILL);  // not reached
@@ -32,17 +45,19 @@ void Warn(absl::string_view what) {
   (void)write(STDERR_FILENO, line.data(), line.size());
 }
 
-// Polls `parent` (a pidfd; if it is invalid, or the target closes it, then
-// getppid() every 100 ms) and kills this process once the parent has ended.
-// Never returns.
+// Polls `parent` (the parent's pidfd or the read end of its lifeline; if it
+// is invalid, or the target closes it, then getppid() every 100 ms) and kills
+// this process once the parent has ended. Never returns.
 void WatchParent(Fd parent, pid_t parent_pid) {
-  bool use_pidfd = parent.valid();
+  bool use_fd = parent.valid();
   while (true) {
-    if (use_pidfd) {
+    if (use_fd) {
+      // A pidfd polls POLLIN once the process ended, a lifeline POLLHUP (end
+      // of file: nobody ever writes to it).
       pollfd ended{.fd = parent.get(), .events = POLLIN, .revents = 0};
       if (poll(&ended, 1, -1) > 0) {
-        if ((ended.revents & POLLIN) != 0) DieNow();
-        use_pidfd = (ended.revents & POLLNVAL) == 0;
+        if ((ended.revents & (POLLIN | POLLHUP)) != 0) DieNow();
+        use_fd = (ended.revents & POLLNVAL) == 0;
       }
     } else {
       (void)poll(nullptr, 0, 100);
@@ -80,15 +95,35 @@ void ResetSignalState() {
   (void)sigprocmask(SIG_SETMASK, &none, nullptr);
 }
 
+#if MPROC_POSIX_HAVE_GETTID
 bool OnMainThread() { return gettid() == getpid(); }
+#else
+namespace {
+// The thread whose end ends the process: the one that ran static
+// initialisation, and in a forked child the thread that forked (its only
+// one). Lock-free, for the fork handler.
+std::atomic<pthread_t> main_thread{pthread_self()};
+const int main_thread_tracked = pthread_atfork(nullptr, nullptr, [] {
+  main_thread.store(pthread_self(), std::memory_order_relaxed);
+});
+}  // namespace
 
-void EndWithParent(pid_t parent_pid, bool started_by_main_thread) {
-  if (started_by_main_thread && prctl(PR_SET_PDEATHSIG, SIGKILL) == 0) {
+bool OnMainThread() {
+  (void)main_thread_tracked;
+  return pthread_equal(pthread_self(),
+                       main_thread.load(std::memory_order_relaxed)) != 0;
+}
+#endif
+
+void EndWithParent(pid_t parent_pid, bool started_by_main_thread, Fd lifeline) {
+  if (started_by_main_thread && !lifeline.valid() && SetParentDeathSignal()) {
     if (getppid() != parent_pid) DieNow();  // it died before prctl
     return;
   }
-  absl::StatusOr<Fd> parent = OpenPidfd(parent_pid);
-  // Still our parent after the open: the pidfd names it, not a reused pid.
+  absl::StatusOr<Fd> parent = std::move(lifeline);
+  if (!parent->valid()) parent = OpenPidfd(parent_pid);
+  // Still our parent after the open: the pidfd names it, not a reused pid
+  // (and a lifeline held since the start is the parent's own).
   if (getppid() != parent_pid) DieNow();
   if (!parent.ok()) {
     Warn(parent.status().ToString());

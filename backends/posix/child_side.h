@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "api/backend.h"
+#include "backends/posix/posix_fd.h"
 
 namespace mproc::posix {
 
@@ -35,14 +36,17 @@ void ResetSignalState();
 bool OnMainThread();
 
 // Makes the calling process (a child) die by SIGKILL when its parent
-// `parent_pid` dies. `started_by_main_thread`: the parent started this child
-// from its main thread. Then PR_SET_PDEATHSIG(SIGKILL) is enough (it fires
-// when the *thread* that started the child ends, which is the process's end
-// for the main thread). Otherwise a worker thread's exit must not kill the
-// child, so a small watcher thread here polls the parent's pidfd instead.
-// Either way getppid() is checked afterwards: a parent that is already gone
-// ends this process at once.
-void EndWithParent(pid_t parent_pid, bool started_by_main_thread);
+// `parent_pid` dies. `lifeline`: the read end of the parent's lifeline
+// (lifeline.h), where the build uses them; then a small watcher thread here
+// polls it, whichever thread started the child. Without one:
+// `started_by_main_thread`: the parent started this child from its main
+// thread. Then PR_SET_PDEATHSIG(SIGKILL) is enough (it fires when the
+// *thread* that started the child ends, which is the process's end for the
+// main thread). Otherwise a worker thread's exit must not kill the child, so
+// the watcher thread polls the parent's pidfd instead (or, without pidfds,
+// getppid() every 100 ms). Either way getppid() is checked afterwards: a
+// parent that is already gone ends this process at once.
+void EndWithParent(pid_t parent_pid, bool started_by_main_thread, Fd lifeline);
 
 // Runs `request` as this process (api's RunChild, owning the process), then
 // flushes stdio and ends the process with the status: `_exit(code)`, or death

@@ -149,6 +149,10 @@ class ForkServerChild final : public Child, public PollableChild {
 
   absl::Status Signal(int signal) {
     absl::MutexLock lock(&mu_);
+    // Without a pidfd, kill(pid): first take a status the server has sent,
+    // so the window in which the pid could name another process is only
+    // that between the server's reaping and its message (docs/design.md §5).
+    if (!released_ && !pidfd_.valid()) ReadStatusLocked();
     if (released_) return absl::OkStatus();
     return SendSignal(pid_, pidfd_, signal);
   }

@@ -3,16 +3,16 @@
 // A small single-threaded process: this program started again before any user
 // code ran. It waits for control messages, forks one child per message and
 // relays each child's exit status to the parent that asked for it. It ends
-// when its parent ends (its parent's pidfd) or closes the control socket; its
-// kill_on_parent_death children end with it (PR_SET_PDEATHSIG), the others
-// run on, as children of a forked parent do.
+// when its parent ends (its parent's pidfd, or getppid() every 100 ms where
+// there are no pidfds) or closes the control socket (which the parent's end
+// also does); its kill_on_parent_death children end with it
+// (PR_SET_PDEATHSIG, or the server's lifeline: lifeline.h), the others run
+// on, as children of a forked parent do.
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/resource.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -30,8 +30,12 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "backends/posix/child_ended_fd.h"
 #include "backends/posix/child_side.h"
+#include "backends/posix/cloexec.h"
 #include "backends/posix/forkserver_protocol.h"
+#include "backends/posix/lifeline.h"
+#include "backends/posix/posix_child.h"
 #include "backends/posix/posix_errors.h"
 #include "backends/posix/posix_fd.h"
 #include "backends/posix/posix_launch.h"
@@ -67,16 +71,18 @@ void CloseReceived(const Received& received) {
 }
 
 // In the forked child: puts stdio on 0-2, the channel on kRequestFd, the
-// listener on kListenerFd and the handover table from kFirstHandoverFd on,
-// as posix:spawn does, and closes every other descriptor (the server's and
-// its other children's). The server is single-threaded: the child may
+// listener on kListenerFd, the handover table from kFirstHandoverFd on and
+// then `lifeline` (unless -1), as posix:spawn does, and closes every other
+// descriptor (the server's and its other children's; `end`: one past the
+// highest the server may hold). The server is single-threaded: the child may
 // allocate.
-void ArrangeDescriptors(const Received& received) {
+void ArrangeDescriptors(const Received& received, int lifeline, int end) {
   std::vector<int> sources = {received.stdio[0], received.stdio[1],
                               received.stdio[2], received.channel,
                               received.listener};
   sources.insert(sources.end(), received.handovers.begin(),
                  received.handovers.end());
+  if (lifeline >= 0) sources.push_back(lifeline);
   // Target i: 0, 1, 2, kRequestFd, kListenerFd, kFirstHandoverFd, ...
   static_assert(kRequestFd == 3 && kListenerFd == 4 && kFirstHandoverFd == 5);
   const int floor = static_cast<int>(sources.size());
@@ -92,26 +98,23 @@ void ArrangeDescriptors(const Received& received) {
       CloseDescriptor(static_cast<int>(i));
     }
   }
-#if MPROC_POSIX_HAVE_CLOSE_RANGE
-  const bool closed = syscall(SYS_close_range, floor, ~0U, 0) == 0;
-#else
-  const bool closed = false;  // a bounded loop instead (POSIX)
-#endif
-  if (!closed) {
-    const long max = sysconf(_SC_OPEN_MAX);
-    for (long fd = floor; fd < (max > 0 ? max : 1024); ++fd) {
-      CloseDescriptor(static_cast<int>(fd));
-    }
-  }
+  for (int fd : moved) CloseDescriptor(fd);  // all at `floor` or above
+  CloseDescriptorsFrom(floor, end);
 }
 
 // The forked child: waits for its parent's go, then runs the request.
 // `limit`: the descriptor limit the server was started with (it raised its
 // own, which the handover table may need while the descriptors move).
+// `lifeline`, `end`: as for ArrangeDescriptors.
 [[noreturn]] void RunServedChild(Backend* backend, const Received& received,
-                                 pid_t server_pid, const rlimit& limit) {
+                                 pid_t server_pid, const rlimit& limit,
+                                 int lifeline, int end) {
   ResetSignalState();
-  ArrangeDescriptors(received);
+  ArrangeDescriptors(received, lifeline, end);
+  const int own_lifeline =
+      lifeline >= 0
+          ? kFirstHandoverFd + static_cast<int>(received.handovers.size())
+          : -1;
   (void)setrlimit(RLIMIT_NOFILE, &limit);
   absl::StatusOr<SpawnMessage> message = ReadSpawnMessage(kRequestFd);
   char go = 0;
@@ -134,7 +137,10 @@ void ArrangeDescriptors(const Received& received) {
   }
   if (message->request.child.kill_on_parent_death) {
     // The server is single-threaded and ends with this child's parent.
-    EndWithParent(server_pid, /*started_by_main_thread=*/true);
+    EndWithParent(server_pid, /*started_by_main_thread=*/true,
+                  AdoptLifeline(own_lifeline));
+  } else {
+    CloseDescriptor(own_lifeline);
   }
   RunChildAndExit(backend, message->request, std::move(resources->listener),
                   std::move(resources->handovers));
@@ -169,7 +175,7 @@ class ForkServer {
   // Serves until the parent ends or closes the control socket.
   void Serve() {
     const pid_t parent = getppid();
-    const int parent_fd = static_cast<int>(syscall(SYS_pidfd_open, parent, 0));
+    const int parent_fd = OpenPidfdUnregistered(parent);
     if (getppid() != parent || parent == 1) return;  // the parent has gone
     // Ctrl-C in a terminal reaches the whole process group: the parent
     // decides what it means, not its server (as CPython's forkserver).
@@ -189,15 +195,15 @@ class ForkServer {
       raised.rlim_cur = raised.rlim_max;
       (void)setrlimit(RLIMIT_NOFILE, &raised);
     }
-    sigset_t child_ended;
-    sigemptyset(&child_ended);
-    sigaddset(&child_ended, SIGCHLD);
-    (void)sigprocmask(SIG_BLOCK, &child_ended, nullptr);
-    const int reaper = signalfd(-1, &child_ended, SFD_CLOEXEC | SFD_NONBLOCK);
-    if (reaper < 0) {
-      Fail("the fork server cannot start",
-           ErrnoStatus(errno, "signalfd", "raise the descriptor limit"));
+    if (absl::Status opened = OpenChildEndedFd(); !opened.ok()) {
+      Fail("the fork server cannot start", opened);
     }
+    const int reaper = ChildEndedFd();
+    // Every child gets it; those with kill_on_parent_death watch it.
+    absl::StatusOr<int> lifeline = LifelineForChild();
+    if (!lifeline.ok()) Fail("the fork server cannot start", lifeline.status());
+    lifeline_ = *lifeline;
+    HoldsWhatIsOpen();
     while (true) {
       pollfd ready[3] = {
           {.fd = control_, .events = POLLIN, .revents = 0},
@@ -210,19 +216,17 @@ class ForkServer {
       if (polled < 0 && errno != EINTR) return;
       if ((ready[2].revents & POLLIN) != 0 || getppid() != parent) return;
       if ((ready[1].revents & POLLIN) != 0) {
-        signalfd_siginfo drained[16];
-        while (read(reaper, drained, sizeof(drained)) > 0) {
-        }
+        DrainChildEndedFd();
         ReapChildren();
       }
-      if (ready[0].revents != 0 && !ServeOne(reaper, parent_fd)) return;
+      if (ready[0].revents != 0 && !ServeOne(parent_fd)) return;
     }
   }
 
  private:
   // Receives one control message; forks the child of a Start once its
   // descriptors are all in. False when the parent closed the control socket.
-  bool ServeOne(int reaper, int parent_fd) {
+  bool ServeOne(int parent_fd) {
     ControlHeader header;
     iovec data{.iov_base = &header, .iov_len = sizeof(header)};
     alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFdsPerMessage)];
@@ -231,7 +235,7 @@ class ForkServer {
     message.msg_iovlen = 1;
     message.msg_control = control;
     message.msg_controllen = sizeof(control);
-    const ssize_t n = recvmsg(control_, &message, MSG_CMSG_CLOEXEC);
+    const ssize_t n = RecvmsgCloexec(control_, &message, 0);
     if (n == 0) return false;
     if (n < 0)
       return errno == EINTR || errno == EAGAIN || errno == ENOBUFS ||
@@ -247,6 +251,7 @@ class ForkServer {
         fds.push_back(fd);
       }
     }
+    Holds(fds);
     const bool whole = (message.msg_flags & (MSG_CTRUNC | MSG_TRUNC)) == 0;
     if (whole && n == 1 && pending_ != nullptr &&
         header.flags == static_cast<uint8_t>(kMoreHandovers) &&
@@ -271,7 +276,7 @@ class ForkServer {
       return true;  // continuations follow
     }
     const std::unique_ptr<Received> received = std::move(pending_);
-    Fork(*received, reaper, parent_fd);
+    Fork(*received, parent_fd);
     return true;
   }
 
@@ -307,14 +312,15 @@ class ForkServer {
   }
 
   // Forks the child of `received` and answers its parent.
-  void Fork(Received& received, int reaper, int parent_fd) {
+  void Fork(Received& received, int parent_fd) {
     const pid_t server = getpid();
     const pid_t pid = fork();
     if (pid == 0) {
       CloseDescriptor(control_);
-      CloseDescriptor(reaper);
+      CloseChildEndedFdInChild();
       CloseDescriptor(parent_fd);
-      RunServedChild(backend_, received, server, limit_);
+      RunServedChild(backend_, received, server, limit_, lifeline_,
+                     DescriptorsEnd());
     }
     const int fork_error = errno;
     const int channel = std::exchange(received.channel, -1);
@@ -325,7 +331,7 @@ class ForkServer {
       return;
     }
     // Our child, not reaped before this returns: the pidfd names it.
-    const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+    const int pidfd = OpenPidfdUnregistered(pid);
     SendReply(channel, pid, pidfd);
     CloseDescriptor(pidfd);
     channels_[pid] = channel;
@@ -354,8 +360,33 @@ class ForkServer {
     }
   }
 
+  // Notes descriptors the server holds, for the bounded close loop in its
+  // children (CloseDescriptorsFrom).
+  void Holds(const std::vector<int>& fds) {
+    for (int fd : fds) end_ = std::max(end_, fd + 1);
+  }
+
+  // Notes every descriptor open now, once its own are made: those and the
+  // ones it receives later (Holds) are all it can hold, so its children's
+  // close loops stop there instead of at the descriptor limit. Made before
+  // the limit was raised, they are all below the limit it started with.
+  void HoldsWhatIsOpen() {
+    if (MPROC_POSIX_HAVE_CLOSE_RANGE) return;  // no loop to bound
+    constexpr rlim_t kMostAtStart = 1 << 20;
+    const int limit = static_cast<int>(std::min(limit_.rlim_cur, kMostAtStart));
+    for (int fd = 0; fd < limit; ++fd) {
+      if (fcntl(fd, F_GETFD) >= 0) end_ = fd + 1;
+    }
+  }
+
+  // One past the highest descriptor this process may hold (0: unknown, up
+  // to the limit).
+  int DescriptorsEnd() const { return end_; }
+
   Backend* const backend_;
   const int control_;
+  int lifeline_ = -1;  // the read end of the server's lifeline, or -1
+  int end_ = 0;        // one past the highest descriptor it has held
   rlimit limit_{.rlim_cur = RLIM_INFINITY, .rlim_max = RLIM_INFINITY};
   // Each running child's channel to its parent.
   absl::flat_hash_map<pid_t, int> channels_;

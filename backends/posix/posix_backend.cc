@@ -1,8 +1,11 @@
 // POSIX only: the posix backend (Linux): start methods forkserver (the
 // default), fork and spawn.
 #include <signal.h>
-#include <sys/prctl.h>
 #include <unistd.h>
+
+#if MPROC_POSIX_HAVE_PR_SET_DUMPABLE
+#include <sys/prctl.h>
+#endif
 
 #include <cerrno>
 #include <memory>
@@ -11,12 +14,14 @@
 
 #include "absl/strings/str_cat.h"
 #include "api/backend.h"
+#include "backends/posix/lifeline.h"
 #include "backends/posix/posix_channel.h"
 #include "backends/posix/posix_crypto.h"
 #include "backends/posix/posix_errors.h"
 #include "backends/posix/posix_launch.h"
 #include "backends/posix/posix_random.h"
 #include "backends/posix/posix_shared.h"
+#include "backends/posix/self_program.h"
 #include "backends/posix/unix_socket_transport.h"
 
 namespace mproc::posix {
@@ -99,11 +104,15 @@ class PosixBackend final : public Backend {
   }
 
   absl::Status ProtectProcessSecrets() override {
+#if MPROC_POSIX_HAVE_PR_SET_DUMPABLE
     // No ptrace, /proc/<pid>/mem or core dump by the same uid.
     if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
       return ErrnoStatus(errno, "prctl(PR_SET_DUMPABLE, 0)",
                          "cannot protect the Manager's authkey");
     }
+#endif
+    // Elsewhere no POSIX call does it (docs/design.md §5): the authkey is as
+    // safe as the user's other processes are from each other.
     return absl::OkStatus();
   }
 
@@ -152,8 +161,12 @@ class PosixBackend final : public Backend {
   }
 
   void RunChildIfRequested(int argc, char** argv) override {
+    if (argc > 0) RecordProgramArgv0(argv[0]);
     RunSpawnedChildIfRequested(this, argc, argv);
     RunForkServerIfRequested(this, argc, argv);
+    // Not a child: made before any Start, so a test's descriptor count
+    // never sees it appear.
+    PrepareLifeline();
   }
 
  private:

@@ -27,13 +27,16 @@ namespace {
 constinit LockFreeIntSet abandoned_children;
 constinit std::atomic<int> abandoned_count{0};
 
-int SysPidfdOpen(pid_t pid) {
-  return static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
-}
-
 int SysPidfdSendSignal(int pidfd, int signal) {
+#if MPROC_POSIX_HAVE_PIDFD_OPEN
   return static_cast<int>(
       syscall(SYS_pidfd_send_signal, pidfd, signal, nullptr, 0));
+#else
+  (void)pidfd;
+  (void)signal;
+  errno = ENOSYS;  // not reached: there is no pidfd to send through
+  return -1;
+#endif
 }
 
 class PosixChild final : public Child, public PollableChild {
@@ -57,7 +60,7 @@ class PosixChild final : public Child, public PollableChild {
   int64_t pid() const override { return pid_; }
 
   absl::StatusOr<std::optional<ExitStatus>> Wait(absl::Time deadline) override {
-    int backoff_ms = 1;  // for waitpid polling without a pidfd
+    PollBackoff backoff;  // for waitid polling without a pidfd
     while (true) {
       int pidfd = -1;
       {
@@ -74,8 +77,7 @@ class PosixChild final : public Child, public PollableChild {
         }
       }
       if (pidfd < 0) {
-        (void)poll(nullptr, 0, PollTimeout(deadline, backoff_ms));
-        backoff_ms = std::min(backoff_ms * 2, 50);
+        backoff.Pause(deadline);
         continue;
       }
       pollfd ended{.fd = pidfd, .events = POLLIN, .revents = 0};
@@ -162,10 +164,21 @@ absl::Status SendSignal(pid_t pid, const Fd& pidfd, int signal) {
                      "cannot signal the child");
 }
 
+int OpenPidfdUnregistered(pid_t pid) {
+#if MPROC_POSIX_HAVE_PIDFD_OPEN
+  return static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+#else
+  (void)pid;
+  errno = ENOSYS;
+  return -1;
+#endif
+}
+
 absl::StatusOr<Fd> OpenPidfd(pid_t pid) {
-  Fd fd = Fd::Open([pid] { return SysPidfdOpen(pid); });
+  Fd fd = Fd::Open([pid] { return OpenPidfdUnregistered(pid); });
   if (fd.valid()) return fd;
-  // No pidfd_open (Linux < 5.3), or a seccomp filter that refuses it.
+  // No pidfd_open (Linux < 5.3, other systems, MPROC_POSIX_PORTABLE), or a
+  // seccomp filter that refuses it.
   if (errno == ENOSYS || errno == EPERM) return Fd();
   return ErrnoStatus(errno, "pidfd_open",
                      "raise the descriptor limit (ulimit -n) or close "

@@ -3,9 +3,12 @@
 // -----------------------------------------------------------------------------
 //
 // POSIX only: the parent's handle on one child process, however it started.
-// Waits poll the child's pidfd with the deadline (waitpid polling only where
-// the kernel has no pidfd); signals go through the pidfd, so a reused pid is
-// never hit. No helper thread, no SIGCHLD handler.
+// Waits poll the child's pidfd with the deadline; signals go through the
+// pidfd. Where there is none (no pidfd_open at configure time, Linux < 5.3,
+// MPROC_POSIX_PORTABLE=ON) waits poll waitid(WNOHANG) with a backoff from
+// 50 µs to 50 ms (PollBackoff), bounded by the deadline, and signals use
+// kill(): the child is not reaped before its status is taken, so its pid names
+// no other process meanwhile. No helper thread, no SIGCHLD handler.
 
 #ifndef MPROC_BACKENDS_POSIX_POSIX_CHILD_H_
 #define MPROC_BACKENDS_POSIX_POSIX_CHILD_H_
@@ -41,6 +44,12 @@ class PollableChild {
 // pidfd_open (before Linux 5.3): callers then fall back to waitpid.
 // Errors: EMFILE -> kResourceExhausted, ESRCH -> kNotFound, ...
 [[nodiscard]] absl::StatusOr<Fd> OpenPidfd(pid_t pid);
+
+// pidfd_open(2), the descriptor not registered (posix_fd.h): for the fork
+// server, a single-threaded program that does not use LaunchFork. A new
+// CLOEXEC descriptor, or -1 with errno set: ENOSYS where the build has no
+// pidfds.
+int OpenPidfdUnregistered(pid_t pid);
 
 // The handle on child `pid` (just started by this process, not yet reaped)
 // with its pidfd (may be invalid: waitpid polling). `until_reaped` is held

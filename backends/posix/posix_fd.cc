@@ -1,10 +1,12 @@
 // POSIX only: owned descriptors and the process-wide registry of them.
 #include "backends/posix/posix_fd.h"
 
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <utility>
 
 #include "absl/synchronization/mutex.h"
@@ -64,6 +66,20 @@ void Fd::Adopt() { owner_ = getpid(); }
 
 void CloseDescriptor(int fd) {
   if (fd >= 0) (void)close(fd);  // Linux frees the descriptor even on EINTR
+}
+
+void CloseDescriptorsFrom(int first, int end) {
+#if MPROC_POSIX_HAVE_CLOSE_RANGE
+  if (syscall(SYS_close_range, first, ~0U, 0) == 0) return;
+#endif
+  // POSIX: a bounded loop.
+  if (end <= 0) end = DescriptorLimit();
+  for (int fd = first; fd < end; ++fd) CloseDescriptor(fd);
+}
+
+int DescriptorLimit() {
+  const long limit = sysconf(_SC_OPEN_MAX);
+  return limit > 0 && limit < INT_MAX ? static_cast<int>(limit) : 1024;
 }
 
 void HoldDescriptorsForFork() ABSL_NO_THREAD_SAFETY_ANALYSIS {

@@ -94,6 +94,16 @@ class Fd {
 // the descriptor on Linux). For descriptors that are not registered.
 void CloseDescriptor(int fd);
 
+// One past the highest descriptor this process may open:
+// sysconf(_SC_OPEN_MAX), or 1024 where it gives no usable answer.
+int DescriptorLimit();
+
+// Closes every descriptor from `first` on, registered or not: close_range(2)
+// where the platform has it (MPROC_POSIX_HAVE_CLOSE_RANGE), else a loop up
+// to `end` (one past the highest descriptor that may be open), or with `end`
+// 0 up to the descriptor limit (sysconf(_SC_OPEN_MAX)). Async-signal-safe.
+void CloseDescriptorsFrom(int first, int end = 0);
+
 // Around fork() (LaunchFork): waits for every DescriptorChange in progress
 // and holds new ones back until the matching release. In the parent after
 // fork (or after it failed): ReleaseDescriptorsAfterFork. In the child:

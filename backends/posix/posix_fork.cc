@@ -7,6 +7,7 @@
 
 #include "api/fork_safety.h"
 #include "backends/posix/child_side.h"
+#include "backends/posix/lifeline.h"
 #include "backends/posix/posix_child.h"
 #include "backends/posix/posix_errors.h"
 #include "backends/posix/posix_fd.h"
@@ -20,12 +21,13 @@ namespace {
 
 // The forked child: drops what belongs to others, then runs the request.
 // `keep`: the descriptors handed to it (the listener's, then the
-// handover table's), gathered before fork so the child allocates nothing
-// until it has closed the rest.
+// handover table's, then `lifeline`, the read end of this process's lifeline
+// or -1), gathered before fork so the child allocates nothing until it has
+// closed the rest.
 [[noreturn]] void RunForkedChild(Backend* backend, const LaunchRequest& request,
                                  UnixListener* listener,
                                  gsl::span<PosixShared* const> handovers,
-                                 gsl::span<const int> keep,
+                                 gsl::span<const int> keep, int lifeline,
                                  bool started_by_main_thread) {
   // Only this thread exists here: the locks other parent threads held at
   // fork time were held by LaunchFork's thread instead, and are free now.
@@ -38,9 +40,10 @@ namespace {
   if (listener != nullptr) listener->AdoptInForkedChild();
   for (PosixShared* object : handovers) object->AdoptInForkedChild();
   ForgetAbandonedChildren();
+  Fd parent_lifeline = LifelineInForkedChild(lifeline);
   if (request.child.kill_on_parent_death) {
     EndWithParent(static_cast<pid_t>(request.child.parent_pid),
-                  started_by_main_thread);
+                  started_by_main_thread, std::move(parent_lifeline));
   }
   RunChildAndExit(backend, request, request.listener, request.handovers);
 }
@@ -61,6 +64,13 @@ absl::StatusOr<std::unique_ptr<Child>> LaunchFork(
   std::vector<int> keep;
   if (*listener != nullptr) keep.push_back((*listener)->fd());
   for (PosixShared* object : *handovers) keep.push_back(object->fd());
+  int lifeline = -1;
+  if (request.child.kill_on_parent_death) {
+    absl::StatusOr<int> read_end = LifelineForChild();
+    if (!read_end.ok()) return read_end.status();
+    lifeline = *read_end;
+    if (lifeline >= 0) keep.push_back(lifeline);
+  }
   // A pidfd of our own reserves the descriptor the child's pidfd needs, so a
   // full descriptor table fails here, before any child exists.
   absl::StatusOr<Fd> reserved = OpenPidfd(getpid());
@@ -75,7 +85,7 @@ absl::StatusOr<std::unique_ptr<Child>> LaunchFork(
   std::fflush(nullptr);  // or the child would write the parent's buffers again
   const pid_t pid = ForkWithSignalsBlocked();
   if (pid == 0) {
-    RunForkedChild(backend, request, *listener, *handovers, keep,
+    RunForkedChild(backend, request, *listener, *handovers, keep, lifeline,
                    started_by_main_thread);
   }
   const int fork_error = errno;

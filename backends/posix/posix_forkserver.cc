@@ -19,6 +19,7 @@
 #include "absl/synchronization/mutex.h"
 #include "api/fork_safety.h"
 #include "backends/posix/child_side.h"
+#include "backends/posix/cloexec.h"
 #include "backends/posix/forkserver_child.h"
 #include "backends/posix/forkserver_protocol.h"
 #include "backends/posix/posix_child.h"
@@ -72,7 +73,7 @@ absl::Status ServerGone(pid_t server, absl::string_view when) {
 // kControlFd.
 absl::StatusOr<std::shared_ptr<Server>> StartServer() {
   auto [ours, theirs] = Fd::OpenPair([](int pair[2]) {
-    return socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair);
+    return SocketPairCloexec(AF_UNIX, SOCK_SEQPACKET, pair);
   });
   if (!ours.valid()) return ErrnoStatus(errno, "socketpair", kFdAdvice);
   // Reserves the descriptors the server's pidfds need.
@@ -251,7 +252,7 @@ absl::StatusOr<Reply> AwaitReply(const Server& server, int channel) {
     {
       // The pidfd is created by recvmsg: registered before any fork.
       const DescriptorChange change;
-      n = recvmsg(channel, &message, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+      n = RecvmsgCloexec(channel, &message, MSG_DONTWAIT);
       for (cmsghdr* h = CMSG_FIRSTHDR(&message); n > 0 && h != nullptr;
            h = CMSG_NXTHDR(&message, h)) {
         if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS ||
@@ -338,7 +339,7 @@ absl::StatusOr<std::unique_ptr<Child>> LaunchForkServer(
   if (!server.ok()) return server.status();
 
   auto [ours, theirs] = Fd::OpenPair([](int pair[2]) {
-    return socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair);
+    return SocketPairCloexec(AF_UNIX, SOCK_STREAM, pair);
   });
   if (!ours.valid()) return ErrnoStatus(errno, "socketpair", kFdAdvice);
   // Most requests fit the socket buffer: the child finds them waiting.

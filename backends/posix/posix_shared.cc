@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -30,9 +31,19 @@ constexpr absl::string_view kFdAdvice =
 constexpr absl::string_view kMemoryAdvice =
     "free memory, or raise the limit on locked/shared memory";
 
+// memfd_create, or -1 with ENOSYS where the build has none.
+int MemfdCreate() {
+#if MPROC_POSIX_HAVE_MEMFD_CREATE
+  return memfd_create("mproc-shared", MFD_CLOEXEC);
+#else
+  errno = ENOSYS;
+  return -1;
+#endif
+}
+
 // A memfd (or an unlinked POSIX shared memory object) of `size` bytes.
 absl::StatusOr<Fd> CreateSharedFd(size_t size) {
-  Fd fd = Fd::Open([] { return memfd_create("mproc-shared", MFD_CLOEXEC); });
+  Fd fd = Fd::Open(MemfdCreate);
   if (!fd.valid() && errno == ENOSYS) {
     // The portable path: a fresh name, unlinked at once, so nothing outlives
     // the descriptors and mappings.
@@ -276,7 +287,13 @@ bool IsPosixProcessAlive(int64_t pid) {
   // ESRCH (kNotFound): no such process; any other refusal: cannot tell.
   if (!pidfd.ok()) return !absl::IsNotFound(pidfd.status());
   if (!pidfd->valid()) {  // no pidfd_open here: ask kill()
-    return kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH;
+    if (kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) return false;
+    // kill() reaches a zombie too: if it is our child, ask whether it has
+    // ended without reaping it (its own Child reaps it).
+    siginfo_t info{};
+    return !(waitid(P_PID, static_cast<id_t>(pid), &info,
+                    WEXITED | WNOHANG | WNOWAIT) == 0 &&
+             info.si_pid == pid);
   }
   pollfd watch{.fd = pidfd->get(), .events = POLLIN, .revents = 0};
   const int ready = RetryOnEintr([&] { return poll(&watch, 1, 0); });

@@ -67,7 +67,9 @@ CreatePosixSharedMemory(size_t size);
     const std::vector<std::shared_ptr<SharedObject>>& objects);
 
 // api/backend.h IsProcessAlive: false once `pid` has ended, zombie or not
-// (its pidfd polls readable), or does not exist.
+// (its pidfd polls readable), or does not exist. Without pidfds: kill(pid, 0),
+// and for a child of this process waitid(WNOWAIT); another process's zombie
+// counts as alive until its parent reaps it.
 bool IsPosixProcessAlive(int64_t pid);
 
 }  // namespace mproc::posix

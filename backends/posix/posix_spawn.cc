@@ -13,6 +13,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "backends/posix/child_side.h"
+#include "backends/posix/cloexec.h"
+#include "backends/posix/lifeline.h"
 #include "backends/posix/posix_child.h"
 #include "backends/posix/posix_errors.h"
 #include "backends/posix/posix_fd.h"
@@ -22,6 +24,7 @@
 #include "backends/posix/spawn_protocol.h"
 #include "backends/posix/unix_socket_transport.h"
 #include "gsl/span"
+#include "gsl/util"
 
 namespace mproc::posix {
 namespace {
@@ -96,9 +99,7 @@ class SpawnSetup {
       error =
           posix_spawn_file_actions_adddup2(&actions_, handover_fds[i], last);
     }
-    if (error == 0) {
-      error = posix_spawn_file_actions_addclosefrom_np(&actions_, last + 1);
-    }
+    if (error == 0) error = AddCloseFrom(last + 1);
     sigset_t empty, all;
     sigemptyset(&empty);
     sigfillset(&all);
@@ -115,6 +116,30 @@ class SpawnSetup {
   const posix_spawnattr_t* attributes() const { return &attributes_; }
 
  private:
+  // Closes every descriptor from `first` on in the child:
+  // posix_spawn_file_actions_addclosefrom_np where the platform has it
+  // (MPROC_POSIX_HAVE_POSIX_SPAWN_CLOSEFROM), else one close action for each
+  // descriptor open here now without close-on-exec, found by a loop up to
+  // the descriptor limit (the close-on-exec ones, all of mproc's, close
+  // themselves). A descriptor closed meanwhile by another thread: glibc and
+  // musl ignore its close action, which POSIX lets fail the spawn (EBADF).
+  int AddCloseFrom(int first) {
+#if MPROC_POSIX_HAVE_POSIX_SPAWN_CLOSEFROM
+    return posix_spawn_file_actions_addclosefrom_np(&actions_, first);
+#else
+    const int end = DescriptorLimit();
+    for (int fd = first; fd < end; ++fd) {
+      const int flags = fcntl(fd, F_GETFD);
+      if (flags < 0 || (flags & FD_CLOEXEC) != 0) continue;
+      if (const int error = posix_spawn_file_actions_addclose(&actions_, fd);
+          error != 0) {
+        return error;
+      }
+    }
+    return 0;
+#endif
+  }
+
   posix_spawn_file_actions_t actions_;
   posix_spawnattr_t attributes_;
   int init_error_ = 0;
@@ -152,6 +177,16 @@ absl::StatusOr<pid_t> SpawnSelf(absl::string_view flag, int request_fd,
     if (!fd.ok()) return fd.status();
     handovers_above.push_back(*fd);
   }
+  // Without atomic close-on-exec, or without addclosefrom (whose fallback
+  // lists the descriptors open now), no other thread may be between making
+  // a descriptor and marking it close-on-exec until the child has exec'd
+  // (cloexec.h). No Fd is made or closed by this thread in between.
+  constexpr bool kHoldDescriptors =
+      !kAtomicCloexec || !MPROC_POSIX_HAVE_POSIX_SPAWN_CLOSEFROM;
+  if (kHoldDescriptors) HoldDescriptorsForFork();
+  const auto release = gsl::finally([] {
+    if (kHoldDescriptors) ReleaseDescriptorsAfterFork();
+  });
   SpawnSetup setup;
   if (const int error =
           setup.Prepare(*request_above, listener_above, handovers_above);
@@ -160,7 +195,7 @@ absl::StatusOr<pid_t> SpawnSelf(absl::string_view flag, int request_fd,
                        ProcessStartAdvice(error));
   }
   std::string argument = absl::StrCat(flag, kRequestFd);
-  char* argv[] = {program_invocation_name, argument.data(), nullptr};
+  char* argv[] = {const_cast<char*>(ProgramArgv0()), argument.data(), nullptr};
   pid_t pid = 0;
   const int spawned = posix_spawn(&pid, program->c_str(), setup.actions(),
                                   setup.attributes(), argv, environ);
@@ -185,10 +220,17 @@ absl::StatusOr<std::unique_ptr<Child>> LaunchSpawn(
       *handovers);
   if (!message.ok()) return message.status();
   const std::string& bytes = *message;
-  const std::vector<int> handover_fds = HandoverFds(*handovers);
+  std::vector<int> handover_fds = HandoverFds(*handovers);
+  // The lifeline's read end, where the build uses one, after the last
+  // handed-over object (lifeline.h).
+  if (request.child.kill_on_parent_death) {
+    absl::StatusOr<int> lifeline = LifelineForChild();
+    if (!lifeline.ok()) return lifeline.status();
+    if (*lifeline >= 0) handover_fds.push_back(*lifeline);
+  }
 
   auto [ours, theirs] = Fd::OpenPair([](int pair[2]) {
-    return socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair);
+    return SocketPairCloexec(AF_UNIX, SOCK_STREAM, pair);
   });
   if (!ours.valid()) return ErrnoStatus(errno, "socketpair", kFdAdvice);
   // Most requests fit the socket buffer: the child finds them waiting.

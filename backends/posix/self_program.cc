@@ -1,17 +1,24 @@
-// POSIX only (Linux): the file to re-execute for posix:spawn.
+// POSIX only: the file to re-execute for posix:spawn (/proc/self/exe on
+// Linux, else argv[0] as the program was started).
 #include "backends/posix/self_program.h"
 
-#include <link.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
+
+#if MPROC_POSIX_HAVE_PROC_SELF_EXE
+#include <link.h>
+#include <sys/sysmacros.h>
+#endif
 
 #include <atomic>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/numbers.h"
@@ -22,6 +29,43 @@
 
 namespace mproc::posix {
 namespace {
+
+// argv[0] and the path it resolved to (null where it did not), recorded at
+// program start; kept for the process's life.
+constinit std::atomic<const std::string*> recorded_argv0{nullptr};
+constinit std::atomic<const std::string*> recorded_path{nullptr};
+
+// The executable regular file `path` names, made absolute against `cwd`, or
+// empty.
+std::string ExecutableAt(const std::string& path, const std::string& cwd) {
+  struct stat info;
+  if (stat(path.c_str(), &info) != 0 || !S_ISREG(info.st_mode) ||
+      access(path.c_str(), X_OK) != 0) {
+    return "";
+  }
+  return path[0] == '/' ? path : absl::StrCat(cwd, "/", path);
+}
+
+// Where the shell found `argv0`: itself when it holds a '/', else the first
+// executable file of that name on $PATH (execvp's rule). Empty if none.
+std::string ResolveArgv0(const std::string& argv0) {
+  if (argv0.empty()) return "";
+  std::string cwd(4096, '\0');
+  if (getcwd(cwd.data(), cwd.size()) == nullptr) return "";
+  cwd.resize(std::strlen(cwd.c_str()));
+  if (argv0.find('/') != std::string::npos) return ExecutableAt(argv0, cwd);
+  const char* path = std::getenv("PATH");
+  for (absl::string_view dir :
+       absl::StrSplit(path != nullptr ? path : "/usr/bin:/bin", ':')) {
+    // An empty entry is the working directory.
+    std::string found =
+        ExecutableAt(dir.empty() ? argv0 : absl::StrCat(dir, "/", argv0), cwd);
+    if (!found.empty()) return found;
+  }
+  return "";
+}
+
+#if MPROC_POSIX_HAVE_PROC_SELF_EXE
 
 constexpr char kSelfExe[] = "/proc/self/exe";
 
@@ -120,7 +164,58 @@ absl::StatusOr<std::string> FindProgram() {
       "posix:fork"));
 }
 
+#else  // argv[0] (a port adds its OS's own call here: _NSGetExecutablePath,
+       // sysctl KERN_PROC_PATHNAME, getexecname)
+
+absl::StatusOr<std::string> FindProgram() {
+  const std::string* argv0 = recorded_argv0.load(std::memory_order_acquire);
+  const std::string* path = recorded_path.load(std::memory_order_acquire);
+  if (argv0 == nullptr) {
+    return absl::FailedPreconditionError(
+        "posix:spawn starts this program again and finds it through argv[0] "
+        "here: call mproc::RunChildIfRequested(argc, argv) first in main");
+  }
+  if (path == nullptr || access(path->c_str(), X_OK) != 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "posix:spawn starts this program again, but its argv[0] '", *argv0,
+        "' names no executable file (not found on $PATH from the starting "
+        "directory, or moved or deleted since); start it by its path, or use "
+        "posix:fork"));
+  }
+  return *path;
+}
+
+#endif
+
 }  // namespace
+
+void RecordProgramArgv0(const char* argv0) {
+  if (argv0 == nullptr) return;
+  const std::string* expected = nullptr;
+  auto* name = new std::string(argv0);  // kept for the process's life
+  if (!recorded_argv0.compare_exchange_strong(expected, name,
+                                              std::memory_order_acq_rel)) {
+    delete name;  // recorded already
+    return;
+  }
+  if (MPROC_POSIX_HAVE_PROC_SELF_EXE) return;  // only the name is used
+  if (std::string path = ResolveArgv0(*name); !path.empty()) {
+    recorded_path.store(new std::string(std::move(path)),
+                        std::memory_order_release);
+  }
+}
+
+const char* ProgramArgv0() {
+  if (const std::string* argv0 =
+          recorded_argv0.load(std::memory_order_acquire)) {
+    return argv0->c_str();
+  }
+#ifdef __GLIBC__
+  return program_invocation_name;
+#else
+  return "mproc";
+#endif
+}
 
 absl::StatusOr<std::string> ProgramToReexecute() {
   // Lock-free (a forked child never inherits a held lock); only a success is

@@ -16,6 +16,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "backends/posix/cloexec.h"
 #include "backends/posix/posix_errors.h"
 #include "backends/posix/socket_address.h"
 #include "gsl/util"
@@ -35,7 +36,7 @@ bool RefusesConnections(const std::string& path) {
   const socklen_t length = MakeUnixAddress(path, address);
   if (length == 0) return false;
   Fd fd = Fd::Open([] {
-    return socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    return SocketCloexec(AF_UNIX, SOCK_STREAM, /*non_blocking=*/true);
   });
   if (!fd.valid()) return false;
   const int connected = RetryOnEintr([&] {

@@ -12,6 +12,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "backends/posix/child_side.h"
+#include "backends/posix/lifeline.h"
+#include "backends/posix/peer_credentials.h"
 #include "backends/posix/posix_errors.h"
 #include "backends/posix/posix_fd.h"
 #include "backends/posix/posix_launch.h"
@@ -46,15 +48,20 @@ absl::Status CheckRequestSocket(int fd) {
         absl::StrCat("descriptor ", fd, " of ", kChildFlag, fd,
                      " is not a socket; ", kNotByHand));
   }
-  ucred peer{};
-  socklen_t size = sizeof(peer);
-  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &size) != 0) {
-    return ErrnoStatus(errno, "getsockopt(SO_PEERCRED)", kNotByHand);
+  // Where the OS names the peer's pid (SO_PEERCRED), it must be the parent.
+  // getpeereid gives no pid, and some platforms nothing: there the socket
+  // type is all that is checked (docs/design.md §5).
+  absl::StatusOr<PeerCredentials> peer = GetPeerCredentials(fd);
+  if (absl::IsUnimplemented(peer.status())) return absl::OkStatus();
+  if (!peer.ok()) {
+    return absl::Status(
+        peer.status().code(),
+        absl::StrCat(peer.status().message(), "; ", kNotByHand));
   }
-  if (peer.pid != getppid()) {
+  if (peer->pid.has_value() && *peer->pid != getppid()) {
     return absl::PermissionDeniedError(absl::StrCat(
         "the launch request on descriptor ", fd, " comes from process ",
-        peer.pid, ", not from this process's parent ", getppid(),
+        *peer->pid, ", not from this process's parent ", getppid(),
         " (or the parent has died); ", kNotByHand));
   }
   return absl::OkStatus();
@@ -84,8 +91,13 @@ void RunSpawnedChildIfRequested(Backend* backend, int argc, char** argv) {
   if (!resources.ok()) FailLaunch(resources.status());
   const ChildIdentity& child = message->request.child;
   if (child.kill_on_parent_death) {
+    // After the handed-over objects, where the build uses lifelines.
+    const int lifeline =
+        kUseLifeline
+            ? kFirstHandoverFd + static_cast<int>(message->handovers.size())
+            : -1;
     EndWithParent(static_cast<pid_t>(child.parent_pid),
-                  message->started_by_main_thread);
+                  message->started_by_main_thread, AdoptLifeline(lifeline));
   }
   RunChildAndExit(backend, message->request, std::move(resources->listener),
                   std::move(resources->handovers));

@@ -16,6 +16,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "api/fork_safety.h"
+#include "backends/posix/cloexec.h"
+#include "backends/posix/peer_credentials.h"
 #include "backends/posix/poll_timeout.h"
 #include "backends/posix/posix_errors.h"
 #include "backends/posix/socket_address.h"
@@ -30,25 +32,23 @@ std::atomic<int> filesystem_sockets_for_testing{0};
 // True where listeners get an abstract address (Linux): no file to make,
 // remove or leave behind, and nothing for another user to replace.
 bool UseAbstractAddresses() {
-#ifdef __linux__
-  return filesystem_sockets_for_testing.load(std::memory_order_acquire) == 0;
-#else
-  return false;
-#endif
+  return MPROC_POSIX_HAVE_ABSTRACT_SOCKETS &&
+         filesystem_sockets_for_testing.load(std::memory_order_acquire) == 0;
 }
 
-// OK when the peer of connected socket `fd` runs as this process's user.
+// OK when the peer of connected socket `fd` runs as this process's user, or
+// when the OS cannot tell (peer_credentials.h: then the private socket
+// directory and the authkey handshake are the guard).
 absl::Status CheckPeerUser(int fd) {
-  ucred peer{};
-  socklen_t size = sizeof(peer);
-  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &size) != 0) {
-    return ErrnoStatus(errno, "getsockopt(SO_PEERCRED)",
-                       "cannot tell who is at the other end of the socket");
-  }
-  if (peer.uid != geteuid()) {
+  absl::StatusOr<PeerCredentials> peer = GetPeerCredentials(fd);
+  if (absl::IsUnimplemented(peer.status())) return absl::OkStatus();
+  if (!peer.ok()) return peer.status();
+  if (peer->uid != geteuid()) {
     return absl::PermissionDeniedError(absl::StrCat(
-        "the peer (pid ", peer.pid, ") runs as uid ", peer.uid, ", not ",
-        geteuid(), "; mproc talks to its own user only"));
+        "the peer",
+        peer->pid.has_value() ? absl::StrCat(" (pid ", *peer->pid, ")") : "",
+        " runs as uid ", peer->uid, ", not ", geteuid(),
+        "; mproc talks to its own user only"));
   }
   return absl::OkStatus();
 }
@@ -156,8 +156,7 @@ absl::StatusOr<std::unique_ptr<Channel>> UnixListener::Accept() {
       return absl::CancelledError("the listener is closed");
     }
     // Non-blocking (the listening socket is), so it may run inside Open.
-    Fd connection = Fd::Open(
-        [&] { return accept4(fd_.get(), nullptr, nullptr, SOCK_CLOEXEC); });
+    Fd connection = Fd::Open([&] { return AcceptCloexec(fd_.get()); });
     if (!connection.valid()) {
       // The client may have gone between poll and accept.
       const int error = errno;
@@ -170,11 +169,11 @@ absl::StatusOr<std::unique_ptr<Channel>> UnixListener::Accept() {
         // the reserved descriptor and hang up on it, so its client sees
         // its connection closed instead of waiting.
         reserve_.Reset();
-        const int refused = accept4(fd_.get(), nullptr, nullptr, SOCK_CLOEXEC);
+        const int refused = AcceptCloexec(fd_.get());
         if (refused >= 0) CloseDescriptor(refused);
         OpenReserve();
       }
-      return ErrnoStatus(error, "accept4",
+      return ErrnoStatus(error, "accept",
                          "a Manager client was refused; raise the descriptor "
                          "limit (ulimit -n) or end processes that use the "
                          "Manager");
@@ -201,7 +200,7 @@ namespace {
 // A new listening socket (not bound yet).
 absl::StatusOr<Fd> NewListeningSocket() {
   Fd fd = Fd::Open([] {
-    return socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    return SocketCloexec(AF_UNIX, SOCK_STREAM, /*non_blocking=*/true);
   });
   if (!fd.valid()) {
     return ErrnoStatus(errno, "socket(AF_UNIX)",
@@ -288,8 +287,7 @@ absl::StatusOr<std::unique_ptr<Channel>> ConnectUnix(
     return absl::InvalidArgumentError(
         absl::StrCat("'", address, "' is not a Unix socket address"));
   }
-  Fd fd =
-      Fd::Open([] { return socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0); });
+  Fd fd = Fd::Open([] { return SocketCloexec(AF_UNIX, SOCK_STREAM); });
   if (!fd.valid()) {
     return ErrnoStatus(errno, "socket(AF_UNIX)",
                        "raise the descriptor limit (ulimit -n) or close "

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "api/cancellation.h"
 #include "backends/thread/thread_resources.h"
 
 namespace mproc::thread {
@@ -29,23 +30,36 @@ class Counted {
 
 // Blocks on `mu` until `ready()`, the caller's stop token stops or
 // `deadline` passes; returns false when stopped or past the deadline first.
-// `mu` is held on return.
+// `mu` is held on return. The wait's CancellationWake must end with `mu`
+// released, so `mu` is taken once more after it (and `ready()` asked again:
+// another thread may have taken what made it true).
 template <typename Ready>
 bool LockWhenReadyOrStopped(absl::Mutex& mu, Ready ready,
                             absl::Time deadline = absl::InfiniteFuture()) {
   std::stop_token token = CurrentStopToken();
-  // A stop request touches `mu`, so absl::Mutex re-evaluates the condition.
-  std::stop_callback wake(token, [&mu] { absl::MutexLock lock(&mu); });
   struct Args {
     Ready* ready;
     std::stop_token* token;
   } args{&ready, &token};
-  mu.LockWhenWithDeadline(
-      absl::Condition(
-          +[](Args* a) { return (*a->ready)() || a->token->stop_requested(); },
-          &args),
-      deadline);
-  return ready();
+  const absl::Condition ready_or_stopped(
+      +[](Args* a) { return (*a->ready)() || a->token->stop_requested(); },
+      &args);
+  if (!token.stop_possible()) {  // nothing to wake it: no second lock
+    mu.LockWhenWithDeadline(ready_or_stopped, deadline);
+    return ready();
+  }
+  while (true) {
+    {
+      const CancellationWake wake(&mu);
+      mu.LockWhenWithDeadline(ready_or_stopped, deadline);
+      mu.Unlock();
+    }
+    mu.Lock();
+    if (ready() || token.stop_requested() || absl::Now() >= deadline) {
+      return ready();
+    }
+    mu.Unlock();
+  }
 }
 
 // One direction of a channel.

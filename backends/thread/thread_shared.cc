@@ -49,8 +49,8 @@ class ThreadSemaphore final : public OsSemaphore, Counted {
   absl::StatusOr<bool> Acquire(absl::Time deadline) override {
     std::stop_token token = CurrentStopToken();
     // A stop request touches `mu_`, so absl::Mutex re-evaluates the
-    // condition.
-    std::stop_callback wake(token, [this] { absl::MutexLock lock(&mu_); });
+    // condition (unregistered after `lock` below has released `mu_`).
+    const CancellationWake wake(&mu_);
     struct Args {
       ThreadSemaphore* self;
       std::stop_token* token;

@@ -14,6 +14,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "api/context.h"
+#include "api/manager.h"
 #include "api/process.h"
 #include "api/target.h"
 #include "backends/windows/command_line.h"
@@ -71,6 +72,24 @@ class WindowsBackendTest : public ::testing::Test {
  private:
   std::optional<Context> context_;
 };
+
+// The census the conformance suite runs in a child sees what a parent holds:
+// a running child's process handle and a Manager connection's pipe.
+TEST_F(WindowsBackendTest, HandleCensusCountsAChildsHandleAndAManagerPipe) {
+  const int before = testing::CountHandlesForbiddenToAChild();
+  absl::StatusOr<Manager> manager = ctx().StartManager();
+  ASSERT_OK(manager.status());
+  absl::StatusOr<ListProxy<int64_t>> list = manager->List<int64_t>();
+  ASSERT_OK(list.status());
+  ASSERT_OK(list->Append(1));
+  Process child = ctx().NewProcess(Target(&workloads::RunUntilTerminated));
+  ASSERT_OK(child.Start());
+  // The Manager server's process, the child's and the connection's pipe.
+  EXPECT_GE(testing::CountHandlesForbiddenToAChild(), before + 3);
+  ASSERT_OK(child.Kill());
+  ASSERT_OK(child.Join(kDeadline));
+  ASSERT_OK(manager->Shutdown());
+}
 
 // 259 is STILL_ACTIVE's value, and a valid exit code: Wait must not take it
 // for "still running".

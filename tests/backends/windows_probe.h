@@ -9,7 +9,9 @@
 
 #include <winternl.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <iterator>
 #include <vector>
 
 #include "backends/windows/pipe_transport.h"
@@ -19,16 +21,10 @@
 
 namespace mproc::testing {
 
-// This process's open handles, as the system counts them: every kind, not
-// only the backend's. GetProcessHandleCount; Wine 8 does not implement it
-// (it answers 0, which no live process has), and there the process's
-// entries in NtQuerySystemInformation(SystemHandleInformation), which Wine
-// does keep.
-inline int64_t CountOpenHandles() {
-  DWORD count = 0;
-  if (GetProcessHandleCount(GetCurrentProcess(), &count) && count > 0) {
-    return count;
-  }
+// The values of this process's open handles, from
+// NtQuerySystemInformation(SystemHandleInformation) (which Wine 8 keeps);
+// empty if the system refuses.
+inline std::vector<HANDLE> OwnHandles() {
   struct Entry {  // SYSTEM_HANDLE_TABLE_ENTRY_INFO
     ULONG pid;
     UCHAR type;
@@ -50,16 +46,57 @@ inline int64_t CountOpenHandles() {
       buffer.resize(buffer.size() * 2);
       continue;
     }
-    if (status < 0) return -1;
+    if (status < 0) return {};
     break;
   }
   const ULONG entries = *reinterpret_cast<const ULONG*>(buffer.data());
   const auto* entry =
       reinterpret_cast<const Entry*>(buffer.data() + sizeof(ULONG_PTR));
   const ULONG self = GetCurrentProcessId();
-  int64_t mine = 0;
-  for (ULONG i = 0; i < entries; ++i) mine += entry[i].pid == self ? 1 : 0;
+  std::vector<HANDLE> mine;
+  for (ULONG i = 0; i < entries; ++i) {
+    if (entry[i].pid == self) {
+      mine.push_back(
+          reinterpret_cast<HANDLE>(static_cast<uintptr_t>(entry[i].handle)));
+    }
+  }
   return mine;
+}
+
+// This process's open handles, as the system counts them: every kind, not
+// only the backend's. GetProcessHandleCount; Wine 8 does not implement it
+// (it answers 0, which no live process has), and there OwnHandles().
+inline int64_t CountOpenHandles() {
+  DWORD count = 0;
+  if (GetProcessHandleCount(GetCurrentProcess(), &count) && count > 0) {
+    return count;
+  }
+  const std::vector<HANDLE> handles = OwnHandles();
+  return handles.empty() ? -1 : static_cast<int64_t>(handles.size());
+}
+
+// The handles this process holds that docs/design.md §5 forbids a child: one
+// on another process (its parent's other children) and a pipe that is not
+// one of its standard streams (a Manager connection, another child's launch
+// pipe).
+inline int CountHandlesForbiddenToAChild() {
+  const HANDLE stdio[] = {GetStdHandle(STD_INPUT_HANDLE),
+                          GetStdHandle(STD_OUTPUT_HANDLE),
+                          GetStdHandle(STD_ERROR_HANDLE)};
+  int forbidden = 0;
+  for (HANDLE handle : OwnHandles()) {
+    if (std::find(std::begin(stdio), std::end(stdio), handle) !=
+        std::end(stdio)) {
+      continue;
+    }
+    const DWORD pid = GetProcessId(handle);
+    if (pid != 0 && pid != GetCurrentProcessId()) {
+      ++forbidden;
+    } else if (pid == 0 && GetFileType(handle) == FILE_TYPE_PIPE) {
+      ++forbidden;
+    }
+  }
+  return forbidden;
 }
 
 // Processes alive in this process's jobs, and the handles the backend holds

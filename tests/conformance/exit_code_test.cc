@@ -4,11 +4,14 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "api/manager.h"
 #include "gmock/gmock.h"
+#include "gsl/util"
 #include "gtest/gtest.h"
 #include "tests/conformance/conformance.h"
 #include "tests/testing/regex_matchers.h"
 #include "tests/testing/status_matchers.h"
+#include "tests/testing/wait.h"
 #include "workloads/workloads.h"
 
 namespace mproc::conformance {
@@ -70,6 +73,40 @@ TEST_P(ConformanceTest, TerminateEndsATargetThatSwallowsTheUnwind) {
   ASSERT_OK(p.Terminate());
   ASSERT_OK(p.Join(kDeadline));
   EXPECT_EQ(p.exitcode(), -15);
+}
+
+// Children terminated while they wait for a Manager's answer, or have just
+// got it: each ends with -15, none hangs (the thread backend once deadlocked
+// here when a child that had just been woken by its answer unregistered its
+// cancellation wake-up while the parent's request was waking it).
+TEST_P(ConformanceTest, TerminateEndsChildrenInTheMiddleOfManagerCalls) {
+  ASSERT_OK_AND_ASSIGN(Manager manager, ctx().StartManager());
+  constexpr int kRounds = 10;
+  constexpr int kChildren = 8;
+  for (int round = 0; round < kRounds; ++round) {
+    ASSERT_OK_AND_ASSIGN(ListProxy<int64_t> list, manager.List<int64_t>());
+    std::vector<Process> children;
+    // On a failure, the children must not outlive the test.
+    const auto end_children = gsl::finally([&children] {
+      for (Process& child : children) {
+        if (child.IsAlive()) (void)child.Kill();
+        (void)child.Join(kDeadline);
+      }
+    });
+    for (int i = 0; i < kChildren; ++i) {
+      children.push_back(ctx().NewProcess(
+          Target(&workloads::CallManagerUntilTerminated, list)));
+      ASSERT_OK(children.back().Start());
+    }
+    ASSERT_TRUE(testing::WaitUntil(
+        [&] { return list.Size().value_or(-1) == kChildren; }, kDeadline));
+    for (Process& child : children) ASSERT_OK(child.Terminate());
+    for (Process& child : children) {
+      ASSERT_OK(child.Join(kDeadline));
+      ASSERT_EQ(child.exitcode(), -15) << child << " in round " << round;
+    }
+  }
+  ASSERT_OK(manager.Shutdown());
 }
 
 TEST_P(ConformanceTest, TerminateStopsABusyLoop) {

@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "api/fork_safety.h"
+#include "backends/posix/cloexec.h"
 #include "backends/posix/poll_timeout.h"
 #include "backends/posix/posix_errors.h"
 #include "backends/posix/posix_fd.h"
@@ -95,7 +96,7 @@ class PosixChannelEnd final : public ChannelEnd, public PosixShared {
 absl::StatusOr<std::array<std::shared_ptr<ChannelEnd>, 2>>
 CreatePosixChannelPair() {
   std::array<Fd, 2> fds = Fd::OpenPair([](int pair[2]) {
-    return socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair);
+    return SocketPairCloexec(AF_UNIX, SOCK_STREAM, pair);
   });
   if (!fds[0].valid()) {
     return ErrnoStatus(errno, "socketpair(AF_UNIX)",

@@ -74,4 +74,11 @@ foreach(_context IN LISTS MPROC_EXAMPLE_CONTEXTS)
     EXPECT "4 children x 10000 increments"
            "Counter: 40000"
            "Array sum: 2475\\.0")
+  # 0..1999 squared and summed: 1999 * 2000 * 3999 / 6.
+  mproc_add_example_test(NAME example.pipeline.${_suffix}
+    EXAMPLE pipeline ARGS ${_args}
+    EXPECT "2 producers x 1000 items, 3 workers"
+           "Results received: 3"
+           "Items processed: 2000"
+           "Sum of squares: 2664667000")
 endforeach()

@@ -14,6 +14,8 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "api/cancellation.h"
+#include "backends/thread/byte_queue.h"
+#include "backends/thread/cancellable_wait.h"
 #include "backends/thread/thread_resources.h"
 
 namespace mproc::thread {
@@ -28,45 +30,10 @@ class Counted {
   ~Counted() { open_transports.fetch_sub(1); }
 };
 
-// Blocks on `mu` until `ready()`, the caller's stop token stops or
-// `deadline` passes; returns false when stopped or past the deadline first.
-// `mu` is held on return. The wait's CancellationWake must end with `mu`
-// released, so `mu` is taken once more after it (and `ready()` asked again:
-// another thread may have taken what made it true).
-template <typename Ready>
-bool LockWhenReadyOrStopped(absl::Mutex& mu, Ready ready,
-                            absl::Time deadline = absl::InfiniteFuture()) {
-  std::stop_token token = CurrentStopToken();
-  struct Args {
-    Ready* ready;
-    std::stop_token* token;
-  } args{&ready, &token};
-  const absl::Condition ready_or_stopped(
-      +[](Args* a) { return (*a->ready)() || a->token->stop_requested(); },
-      &args);
-  if (!token.stop_possible()) {  // nothing to wake it: no second lock
-    mu.LockWhenWithDeadline(ready_or_stopped, deadline);
-    return ready();
-  }
-  while (true) {
-    {
-      const CancellationWake wake(&mu);
-      mu.LockWhenWithDeadline(ready_or_stopped, deadline);
-      mu.Unlock();
-    }
-    mu.Lock();
-    if (ready() || token.stop_requested() || absl::Now() >= deadline) {
-      return ready();
-    }
-    mu.Unlock();
-  }
-}
-
 // One direction of a channel.
 struct Pipe {
   absl::Mutex mu;
-  std::string data ABSL_GUARDED_BY(mu);
-  size_t read_offset ABSL_GUARDED_BY(mu) = 0;
+  ByteQueue bytes ABSL_GUARDED_BY(mu);
   bool writer_closed ABSL_GUARDED_BY(mu) = false;
   bool reader_closed ABSL_GUARDED_BY(mu) = false;
 };
@@ -85,7 +52,7 @@ class MemoryChannel final : public Channel, Counted {
     if (out_->reader_closed) {
       return absl::UnavailableError("the peer closed the channel");
     }
-    out_->data.append(bytes.data(), bytes.size());
+    out_->bytes.Append(bytes);
     return absl::OkStatus();
   }
 
@@ -98,7 +65,7 @@ class MemoryChannel final : public Channel, Counted {
     const bool ready = LockWhenReadyOrStopped(
         pipe.mu,
         [&pipe]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
-          return pipe.read_offset < pipe.data.size() || pipe.writer_closed ||
+          return !pipe.bytes.empty() || pipe.writer_closed ||
                  pipe.reader_closed;
         },
         deadline);
@@ -109,19 +76,8 @@ class MemoryChannel final : public Channel, Counted {
       result = absl::DeadlineExceededError("nothing to read by the deadline");
     } else if (pipe.reader_closed) {
       result = absl::FailedPreconditionError("read on a closed channel");
-    } else if (pipe.read_offset < pipe.data.size()) {
-      const size_t n =
-          std::min(buffer.size(), pipe.data.size() - pipe.read_offset);
-      std::memcpy(buffer.data(), pipe.data.data() + pipe.read_offset, n);
-      pipe.read_offset += n;
-      if (pipe.read_offset == pipe.data.size()) {
-        pipe.data.clear();
-        pipe.read_offset = 0;
-      } else if (pipe.read_offset > pipe.data.size() / 2) {
-        pipe.data.erase(0, pipe.read_offset);
-        pipe.read_offset = 0;
-      }
-      result = n;
+    } else if (!pipe.bytes.empty()) {
+      result = pipe.bytes.TakeInto(buffer);
     }
     pipe.mu.Unlock();
     return result;

@@ -4,14 +4,14 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cstring>
-#include <stop_token>
 #include <string>
 #include <utility>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "api/cancellation.h"
+#include "backends/thread/byte_queue.h"
+#include "backends/thread/cancellable_wait.h"
 #include "backends/thread/thread_child.h"
 #include "backends/thread/thread_shared.h"
 
@@ -36,13 +36,12 @@ Readiness& GetReadiness() {
 // The bytes going one way, and how many holds each side has open.
 struct Direction {
   absl::Mutex mu;
-  std::string data ABSL_GUARDED_BY(mu);
-  size_t read_offset ABSL_GUARDED_BY(mu) = 0;
+  ByteQueue bytes ABSL_GUARDED_BY(mu);
   int writers ABSL_GUARDED_BY(mu) = 0;
   int readers ABSL_GUARDED_BY(mu) = 0;
 
   bool Readable() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-    return read_offset < data.size() || writers == 0;
+    return !bytes.empty() || writers == 0;
   }
 };
 
@@ -88,7 +87,7 @@ class ThreadChannelEnd final : public ChannelEnd {
       if (out_->readers == 0) {
         return absl::UnavailableError("the peer closed its end");
       }
-      out_->data.append(bytes.data(), bytes.size());
+      out_->bytes.Append(bytes);
     }
     NotifyThreadReadiness();
     return absl::OkStatus();
@@ -101,43 +100,20 @@ class ThreadChannelEnd final : public ChannelEnd {
     }
     if (closed_.load(std::memory_order_acquire)) return NotHeld();
     Direction& pipe = *in_;
-    std::stop_token token = CurrentStopToken();
-    // A stop request touches the mutex, so absl::Mutex re-evaluates.
-    std::stop_callback wake(token, [&pipe] { absl::MutexLock lock(&pipe.mu); });
-    struct Args {
-      Direction* pipe;
-      std::stop_token* token;
-    } args{&pipe, &token};
-    const absl::Condition ready(
-        +[](Args* a) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-          return a->pipe->Readable() || a->token->stop_requested();
-        },
-        &args);
-    absl::MutexLock lock(&pipe.mu);
-    if (deadline == absl::InfiniteFuture()) {
-      pipe.mu.Await(ready);
-    } else if (deadline != absl::InfinitePast()) {
-      pipe.mu.AwaitWithDeadline(ready, deadline);
+    const bool ready = LockWhenReadyOrStopped(
+        pipe.mu,
+        [&pipe]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return pipe.Readable(); },
+        deadline);
+    absl::StatusOr<size_t> result = size_t{0};  // end-of-stream
+    if (!ready && CurrentStopToken().stop_requested()) {
+      result = absl::CancelledError("the calling child was cancelled");
+    } else if (!ready) {
+      result = absl::DeadlineExceededError("nothing to read by the deadline");
+    } else if (!pipe.bytes.empty()) {
+      result = pipe.bytes.TakeInto(buffer);
     }
-    if (pipe.read_offset < pipe.data.size()) {
-      const size_t n =
-          std::min(buffer.size(), pipe.data.size() - pipe.read_offset);
-      std::memcpy(buffer.data(), pipe.data.data() + pipe.read_offset, n);
-      pipe.read_offset += n;
-      if (pipe.read_offset == pipe.data.size()) {
-        pipe.data.clear();
-        pipe.read_offset = 0;
-      } else if (pipe.read_offset > pipe.data.size() / 2) {
-        pipe.data.erase(0, pipe.read_offset);
-        pipe.read_offset = 0;
-      }
-      return n;
-    }
-    if (pipe.writers == 0) return size_t{0};  // end-of-stream
-    if (token.stop_requested()) {
-      return absl::CancelledError("the calling child was cancelled");
-    }
-    return absl::DeadlineExceededError("nothing to read by the deadline");
+    pipe.mu.Unlock();
+    return result;
   }
 
   void Close() override {
@@ -244,9 +220,6 @@ absl::StatusOr<Backend::Ready> ThreadWaitReady(
     Readiness& readiness;
     ~Leave() { readiness.waiters.fetch_sub(1); }
   } leave{readiness};
-  std::stop_token token = CurrentStopToken();
-  std::stop_callback wake(
-      token, [&readiness] { absl::MutexLock lock(&readiness.mu); });
   while (true) {
     uint64_t seen;
     {
@@ -258,30 +231,17 @@ absl::StatusOr<Backend::Ready> ThreadWaitReady(
     if (!ready.ok() || !ready->ends.empty() || !ready->children.empty()) {
       return ready;
     }
-    if (token.stop_requested()) {
+    const bool moved = LockWhenReadyOrStopped(
+        readiness.mu,
+        [&readiness, seen]()
+            ABSL_NO_THREAD_SAFETY_ANALYSIS { return readiness.epoch != seen; },
+        deadline);
+    readiness.mu.Unlock();
+    if (moved) continue;
+    if (CurrentStopToken().stop_requested()) {
       return absl::CancelledError("the calling child was cancelled");
     }
-    struct Args {
-      Readiness* readiness;
-      uint64_t seen;
-      std::stop_token* token;
-    } args{&readiness, seen, &token};
-    const absl::Condition changed(
-        +[](Args* a) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-          return a->readiness->epoch != a->seen || a->token->stop_requested();
-        },
-        &args);
-    bool moved;
-    {
-      absl::MutexLock lock(&readiness.mu);
-      if (deadline == absl::InfiniteFuture()) {
-        readiness.mu.Await(changed);
-        moved = true;
-      } else {
-        moved = readiness.mu.AwaitWithDeadline(changed, deadline);
-      }
-    }
-    if (!moved) return LookOnce(thread_ends, children);  // the deadline
+    return LookOnce(thread_ends, children);  // the deadline
   }
 }
 

@@ -2,7 +2,6 @@
 // (posix_channel.h).
 #include "backends/posix/posix_channel.h"
 
-#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
@@ -12,10 +11,10 @@
 #include "absl/strings/str_cat.h"
 #include "api/fork_safety.h"
 #include "backends/posix/cloexec.h"
-#include "backends/posix/poll_timeout.h"
 #include "backends/posix/posix_errors.h"
 #include "backends/posix/posix_fd.h"
 #include "backends/posix/posix_shared.h"
+#include "backends/posix/stream_io.h"
 
 namespace mproc::posix {
 namespace {
@@ -38,46 +37,17 @@ class PosixChannelEnd final : public ChannelEnd, public PosixShared {
 
   absl::Status WriteAll(absl::string_view bytes) override {
     if (!fd_.owned_here()) return NotHeld();
-    while (!bytes.empty()) {
-      const ssize_t n =
-          send(fd_.get(), bytes.data(), bytes.size(), MSG_NOSIGNAL);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        if (errno == EPIPE || errno == ECONNRESET) {
-          return absl::UnavailableError("send: the peer closed its end");
-        }
-        return ErrnoStatus(errno, "send", "the channel is unusable");
-      }
-      bytes.remove_prefix(static_cast<size_t>(n));
-    }
-    return absl::OkStatus();
+    return SendAll(fd_.get(), bytes, "the channel");
   }
 
   absl::StatusOr<size_t> ReadSomeUntil(gsl::span<char> buffer,
                                        absl::Time deadline) override {
-    if (buffer.empty()) {
-      return absl::InvalidArgumentError("ReadSome needs a non-empty buffer");
-    }
     if (!fd_.owned_here()) return NotHeld();
-    while (true) {
-      if (deadline != absl::InfiniteFuture()) {
-        pollfd readable{.fd = fd_.get(), .events = POLLIN, .revents = 0};
-        const int polled = poll(&readable, 1, PollTimeout(deadline));
-        if (polled < 0 && errno != EINTR) {
-          return ErrnoStatus(errno, "poll", "the channel is unusable");
-        }
-        if (polled == 0 && ForkSafeNow() >= deadline) {
-          return absl::DeadlineExceededError("nothing to read by the deadline");
-        }
-        if (polled <= 0) continue;
-      }
-      const ssize_t n = recv(fd_.get(), buffer.data(), buffer.size(), 0);
-      if (n >= 0) return static_cast<size_t>(n);
-      if (errno == EINTR) continue;
-      // The peer closed with bytes of ours unread: it has gone all the same.
-      if (errno == ECONNRESET) return size_t{0};
-      return ErrnoStatus(errno, "recv", "the channel is unusable");
-    }
+    absl::StatusOr<size_t> n =
+        RecvSomeUntil(fd_.get(), buffer, deadline, "the channel");
+    // The peer closed with bytes of ours unread: it has gone all the same.
+    if (absl::IsUnavailable(n.status())) return size_t{0};
+    return n;
   }
 
   void Close() override { fd_.Reset(); }

@@ -21,6 +21,7 @@
 #include "backends/posix/poll_timeout.h"
 #include "backends/posix/posix_errors.h"
 #include "backends/posix/socket_address.h"
+#include "backends/posix/stream_io.h"
 
 namespace mproc::posix {
 namespace {
@@ -71,49 +72,19 @@ class UnixChannel final : public Channel {
     if (closed_.load(std::memory_order_acquire)) {
       return absl::FailedPreconditionError("write on a closed channel");
     }
-    while (!bytes.empty()) {
-      const ssize_t n =
-          send(fd_.get(), bytes.data(), bytes.size(), MSG_NOSIGNAL);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        if (errno == EPIPE || errno == ECONNRESET) {
-          return absl::UnavailableError("send: the peer closed the connection");
-        }
-        return ErrnoStatus(errno, "send", "the connection is unusable");
-      }
-      bytes.remove_prefix(static_cast<size_t>(n));
-    }
-    return absl::OkStatus();
+    return SendAll(fd_.get(), bytes, "the connection");
   }
 
+  // After Close the socket is shut down, so a read returns 0 at once.
   absl::StatusOr<size_t> ReadSomeUntil(gsl::span<char> buffer,
                                        absl::Time deadline) override {
-    if (buffer.empty()) {
-      return absl::InvalidArgumentError("ReadSome needs a non-empty buffer");
+    absl::StatusOr<size_t> n =
+        RecvSomeUntil(fd_.get(), buffer, deadline, "the connection");
+    if (!n.ok() && !absl::IsDeadlineExceeded(n.status()) &&
+        closed_.load(std::memory_order_acquire)) {
+      return size_t{0};
     }
-    while (true) {
-      if (deadline != absl::InfiniteFuture()) {
-        // After Close the socket is shut down, so poll reports it at once.
-        pollfd readable{.fd = fd_.get(), .events = POLLIN, .revents = 0};
-        const int polled = poll(&readable, 1, PollTimeout(deadline));
-        if (polled < 0 && errno != EINTR) {
-          return ErrnoStatus(errno, "poll", "the connection is unusable");
-        }
-        if (polled == 0 && ForkSafeNow() >= deadline) {
-          return absl::DeadlineExceededError("nothing to read by the deadline");
-        }
-        if (polled <= 0) continue;
-      }
-      // After Close the socket is shut down, so recv returns 0 at once.
-      const ssize_t n = recv(fd_.get(), buffer.data(), buffer.size(), 0);
-      if (n >= 0) return static_cast<size_t>(n);
-      if (errno == EINTR) continue;
-      if (closed_.load(std::memory_order_acquire)) return size_t{0};
-      if (errno == ECONNRESET) {
-        return absl::UnavailableError("recv: the peer reset the connection");
-      }
-      return ErrnoStatus(errno, "recv", "the connection is unusable");
-    }
+    return n;
   }
 
   void Close() override {

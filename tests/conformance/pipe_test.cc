@@ -22,6 +22,7 @@
 namespace mproc::conformance {
 namespace {
 
+using ::mproc::testing::HoldsValue;
 using ::mproc::testing::StatusIs;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -30,17 +31,6 @@ using ::testing::IsEmpty;
 constexpr absl::Duration kWait = ConformanceTest::kDeadline;
 // A wait that is meant to run out: nothing can arrive during it.
 constexpr absl::Duration kShort = absl::Milliseconds(20);
-
-MATCHER_P(Holds, inner,
-          absl::StrCat(negation ? "is not OK or does not hold "
-                                : "is OK and holds ",
-                       ::testing::PrintToString(inner))) {
-  if (!arg.ok()) {
-    *result_listener << "status " << arg.status();
-    return false;
-  }
-  return ::testing::ExplainMatchResult(inner, *arg, result_listener);
-}
 
 // A pipe whose second end runs EchoMessages in a started child; the parent
 // has closed its copy of that end.
@@ -70,7 +60,7 @@ void StopEcho(EchoChild& echo) {
 template <typename T>
 void ExpectRoundTrip(const Connection& connection, const T& value) {
   ASSERT_OK(connection.Send(value));
-  EXPECT_THAT(connection.Recv<T>(kWait), Holds(value));
+  EXPECT_THAT(connection.Recv<T>(kWait), HoldsValue(value));
 }
 
 TEST_P(ConformanceTest, PipeRoundTripsEveryCodecTypeThroughAChild) {
@@ -103,14 +93,14 @@ TEST_P(ConformanceTest, PipeRoundTripsEveryCodecTypeThroughAChild) {
   EXPECT_TRUE(std::isnan(*nan));
   // Raw bytes, and messages larger than any socket or pipe buffer.
   ASSERT_OK(c.SendBytes(""));
-  EXPECT_THAT(c.RecvBytes(kWait), Holds(""));
+  EXPECT_THAT(c.RecvBytes(kWait), HoldsValue(""));
   std::string megabyte(1 << 20, '\0');
   for (size_t i = 0; i < megabyte.size(); ++i) {
     megabyte[i] = static_cast<char>(i * 131 + (i >> 9));
   }
   ExpectRoundTrip(c, megabyte);
   ASSERT_OK(c.SendBytes(megabyte));
-  EXPECT_THAT(c.RecvBytes(kWait), Holds(megabyte));
+  EXPECT_THAT(c.RecvBytes(kWait), HoldsValue(megabyte));
   ExpectRoundTrip(c, std::vector<int64_t>(200'000, -7));
   StopEcho(echo);
 }
@@ -124,7 +114,7 @@ TEST_P(ConformanceTest, PipeCarriesManyMessagesInOrderFromAChild) {
   ASSERT_OK(child.Start());
   theirs.Close();
   for (int64_t i = 0; i < kCount; ++i) {
-    ASSERT_THAT(mine.Recv<int64_t>(kWait), Holds(i));
+    ASSERT_THAT(mine.Recv<int64_t>(kWait), HoldsValue(i));
   }
   // Every message is in; the child ends and its end goes with it.
   EXPECT_THAT(
@@ -150,7 +140,7 @@ TEST_P(ConformanceTest, APeerThatEndedIsUnavailableNotAHangOrASignal) {
               StatusIs(absl::StatusCode::kUnavailable));
   EXPECT_THAT(mine.Recv<int64_t>(kWait),
               StatusIs(absl::StatusCode::kUnavailable));
-  EXPECT_THAT(mine.Poll(), Holds(true));  // a Recv would not wait
+  EXPECT_THAT(mine.Poll(), HoldsValue(true));  // a Recv would not wait
   EXPECT_THAT(mine.Recv<int64_t>(kWait),
               StatusIs(absl::StatusCode::kUnavailable));
 }
@@ -180,16 +170,16 @@ TEST_P(ConformanceTest, AChildBlockedInRecvCanBeTerminated) {
   ASSERT_OK(child.Join(kWait));
   EXPECT_EQ(child.exitcode(), -15);
   // This process still holds `theirs`: the peer has not gone.
-  EXPECT_THAT(mine.Poll(), Holds(false));
+  EXPECT_THAT(mine.Poll(), HoldsValue(false));
   ASSERT_OK(theirs.SendBytes("still here"));
-  EXPECT_THAT(mine.RecvBytes(kWait), Holds("still here"));
+  EXPECT_THAT(mine.RecvBytes(kWait), HoldsValue("still here"));
 }
 
 TEST_P(ConformanceTest, PollAndRecvTimeOutWithNothingSent) {
   ASSERT_OK_AND_ASSIGN(auto pipe_a, ctx().Pipe());
   auto& [a, b] = pipe_a;
-  EXPECT_THAT(a.Poll(), Holds(false));
-  EXPECT_THAT(a.Poll(kShort), Holds(false));
+  EXPECT_THAT(a.Poll(), HoldsValue(false));
+  EXPECT_THAT(a.Poll(kShort), HoldsValue(false));
   EXPECT_THAT(a.Recv<int64_t>(absl::ZeroDuration()),
               StatusIs(absl::StatusCode::kDeadlineExceeded));
   EXPECT_THAT(a.Recv<int64_t>(kShort),
@@ -199,15 +189,15 @@ TEST_P(ConformanceTest, PollAndRecvTimeOutWithNothingSent) {
   // Both ways, in this one process.
   ASSERT_OK(b.Send(std::string("to a")));
   ASSERT_OK(a.Send(int64_t{7}));
-  EXPECT_THAT(a.Poll(kWait), Holds(true));
-  EXPECT_THAT(a.Recv<std::string>(kWait), Holds("to a"));
-  EXPECT_THAT(a.Poll(), Holds(false));
-  EXPECT_THAT(b.Recv<int64_t>(kWait), Holds(7));
+  EXPECT_THAT(a.Poll(kWait), HoldsValue(true));
+  EXPECT_THAT(a.Recv<std::string>(kWait), HoldsValue("to a"));
+  EXPECT_THAT(a.Poll(), HoldsValue(false));
+  EXPECT_THAT(b.Recv<int64_t>(kWait), HoldsValue(7));
   // A message that is not a T is consumed and refused.
   ASSERT_OK(b.Send(std::string("not a bool")));
   EXPECT_THAT(a.Recv<bool>(kWait),
               StatusIs(absl::StatusCode::kInvalidArgument));
-  EXPECT_THAT(a.Poll(), Holds(false));
+  EXPECT_THAT(a.Poll(), HoldsValue(false));
 }
 
 TEST_P(ConformanceTest, WaitReturnsTheReadyPipesAndProcesses) {
@@ -219,22 +209,22 @@ TEST_P(ConformanceTest, WaitReturnsTheReadyPipesAndProcesses) {
       ctx().NewProcess(Target(&workloads::ReturnOnMessage, control_peer));
   ASSERT_OK(child.Start());
   control_peer.Close();
-  EXPECT_THAT(Wait({data, control, child}, kShort), Holds(IsEmpty()));
+  EXPECT_THAT(Wait({data, control, child}, kShort), HoldsValue(IsEmpty()));
   EXPECT_THAT(Wait({data, control, child}, absl::ZeroDuration()),
-              Holds(IsEmpty()));
+              HoldsValue(IsEmpty()));
   ASSERT_OK(data_peer.Send(int64_t{1}));
-  EXPECT_THAT(Wait({data, control, child}, kWait), Holds(ElementsAre(0)));
-  EXPECT_THAT(Wait({control, child, data}, kWait), Holds(ElementsAre(2)));
-  EXPECT_THAT(data.Recv<int64_t>(kWait), Holds(1));
+  EXPECT_THAT(Wait({data, control, child}, kWait), HoldsValue(ElementsAre(0)));
+  EXPECT_THAT(Wait({control, child, data}, kWait), HoldsValue(ElementsAre(2)));
+  EXPECT_THAT(data.Recv<int64_t>(kWait), HoldsValue(1));
   // The child ends once it has a message; its end of `control` with it.
   ASSERT_OK(control.SendBytes("go"));
-  EXPECT_THAT(Wait({data, child}, kWait), Holds(ElementsAre(1)));
-  EXPECT_THAT(Wait({data, control}, kWait), Holds(ElementsAre(1)));
+  EXPECT_THAT(Wait({data, child}, kWait), HoldsValue(ElementsAre(1)));
+  EXPECT_THAT(Wait({data, control}, kWait), HoldsValue(ElementsAre(1)));
   ASSERT_OK(child.Join(kWait));
   EXPECT_EQ(child.exitcode(), 0);
   // Joined: ready at once, as is a pipe whose peer has gone.
   EXPECT_THAT(Wait({child, data, control}, absl::ZeroDuration()),
-              Holds(ElementsAre(0, 2)));
+              HoldsValue(ElementsAre(0, 2)));
 }
 
 TEST_P(ConformanceTest, WaitRefusesWhatItCannotWaitFor) {
@@ -277,7 +267,7 @@ TEST_P(ConformanceTest, AOneWayPipeSendsOnlyFromItsSecondEnd) {
   ASSERT_OK(child.Start());
   writer.Close();
   for (int64_t i = 0; i < 3; ++i) {
-    EXPECT_THAT(reader.Recv<int64_t>(kWait), Holds(i));
+    EXPECT_THAT(reader.Recv<int64_t>(kWait), HoldsValue(i));
   }
   EXPECT_THAT(reader.Recv<int64_t>(kWait),
               StatusIs(absl::StatusCode::kUnavailable));

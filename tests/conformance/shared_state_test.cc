@@ -18,23 +18,13 @@
 namespace mproc::conformance {
 namespace {
 
+using ::mproc::testing::HoldsValue;
 using ::mproc::testing::StatusIs;
 using ::testing::HasSubstr;
 
 constexpr int64_t kProcesses = 4;
 constexpr absl::Duration kWait = absl::Seconds(30);
 
-// A StatusOr that is OK and holds a value matching `inner`.
-MATCHER_P(Holds, inner,
-          absl::StrCat(negation ? "is not OK or does not hold "
-                                : "is OK and holds ",
-                       ::testing::PrintToString(inner))) {
-  if (!arg.ok()) {
-    *result_listener << "status " << arg.status();
-    return false;
-  }
-  return ::testing::ExplainMatchResult(inner, *arg, result_listener);
-}
 constexpr int64_t kIncrements = 10'000;
 
 std::vector<Process> StartAll(const Context& ctx,
@@ -60,7 +50,7 @@ TEST_P(ConformanceTest, ValueUnderItsLockCountsEveryIncrement) {
       kProcesses, Target(&workloads::IncrementUnderLock, total, kIncrements));
   std::vector<Process> processes = StartAll(ctx(), targets);
   JoinAllSucceeded(processes);
-  EXPECT_THAT(total.Get(), Holds(kProcesses * kIncrements));
+  EXPECT_THAT(total.Get(), HoldsValue(kProcesses * kIncrements));
 }
 
 TEST_P(ConformanceTest, WithoutTheLockIncrementsAreLost) {
@@ -88,13 +78,13 @@ TEST_P(ConformanceTest, WithoutTheLockIncrementsAreLost) {
 
 TEST_P(ConformanceTest, LockAcquireTimesOutAndReleaseChecksItsState) {
   ASSERT_OK_AND_ASSIGN(Lock lock, Lock::Create(ctx()));
-  EXPECT_THAT(lock.Acquire(), Holds(true));
-  EXPECT_THAT(lock.Acquire(absl::ZeroDuration()), Holds(false));
-  EXPECT_THAT(lock.Acquire(absl::Milliseconds(20)), Holds(false));
+  EXPECT_THAT(lock.Acquire(), HoldsValue(true));
+  EXPECT_THAT(lock.Acquire(absl::ZeroDuration()), HoldsValue(false));
+  EXPECT_THAT(lock.Acquire(absl::Milliseconds(20)), HoldsValue(false));
   EXPECT_OK(lock.Release());
   EXPECT_THAT(lock.Release(), StatusIs(absl::StatusCode::kFailedPrecondition,
                                        HasSubstr("released too many times")));
-  EXPECT_THAT(lock.Acquire(absl::ZeroDuration()), Holds(true));
+  EXPECT_THAT(lock.Acquire(absl::ZeroDuration()), HoldsValue(true));
   EXPECT_OK(lock.Release());
 }
 
@@ -102,7 +92,7 @@ TEST_P(ConformanceTest, RLockIsRecursiveAndOwnedByItsThread) {
   ASSERT_OK_AND_ASSIGN(RLock lock, RLock::Create(ctx()));
   EXPECT_THAT(lock.Release(), StatusIs(absl::StatusCode::kFailedPrecondition,
                                        HasSubstr("not owned")));
-  for (int i = 0; i < 3; ++i) EXPECT_THAT(lock.Acquire(), Holds(true));
+  for (int i = 0; i < 3; ++i) EXPECT_THAT(lock.Acquire(), HoldsValue(true));
   EXPECT_TRUE(lock.HeldByCaller());
   Process child = RunToEnd(Target(&workloads::ReleaseForeignRLock, lock));
   EXPECT_EQ(child.exitcode(), 0);
@@ -114,9 +104,9 @@ TEST_P(ConformanceTest, RLockIsRecursiveAndOwnedByItsThread) {
 TEST_P(ConformanceTest, SemaphoreCountsAndBoundedSemaphoreRefusesExtraRelease) {
   ASSERT_OK_AND_ASSIGN(Semaphore sem, Semaphore::Create(ctx(), 2));
   EXPECT_EQ(sem.GetValue(), 2);
-  EXPECT_THAT(sem.Acquire(), Holds(true));
-  EXPECT_THAT(sem.Acquire(), Holds(true));
-  EXPECT_THAT(sem.Acquire(absl::Milliseconds(20)), Holds(false));
+  EXPECT_THAT(sem.Acquire(), HoldsValue(true));
+  EXPECT_THAT(sem.Acquire(), HoldsValue(true));
+  EXPECT_THAT(sem.Acquire(absl::Milliseconds(20)), HoldsValue(false));
   EXPECT_OK(sem.Release());
   EXPECT_OK(sem.Release());
   EXPECT_OK(sem.Release());  // unbounded: above the initial value is fine
@@ -129,7 +119,7 @@ TEST_P(ConformanceTest, SemaphoreCountsAndBoundedSemaphoreRefusesExtraRelease) {
   EXPECT_THAT(bounded.Release(),
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        HasSubstr("released too many times")));
-  EXPECT_THAT(bounded.Acquire(), Holds(true));
+  EXPECT_THAT(bounded.Acquire(), HoldsValue(true));
   EXPECT_OK(bounded.Release());
 }
 
@@ -153,15 +143,15 @@ TEST_P(ConformanceTest, EventSetClearAndWait) {
   ASSERT_OK_AND_ASSIGN(Event go, Event::Create(ctx()));
   ASSERT_OK_AND_ASSIGN(Event done, Event::Create(ctx()));
   EXPECT_FALSE(go.IsSet());
-  EXPECT_THAT(go.Wait(absl::ZeroDuration()), Holds(false));
-  EXPECT_THAT(go.Wait(absl::Milliseconds(20)), Holds(false));
+  EXPECT_THAT(go.Wait(absl::ZeroDuration()), HoldsValue(false));
+  EXPECT_THAT(go.Wait(absl::Milliseconds(20)), HoldsValue(false));
   Process child = ctx().NewProcess(Target(&workloads::WaitThenSet, go, done));
   ASSERT_OK(child.Start());
-  EXPECT_THAT(done.Wait(absl::Milliseconds(50)), Holds(false));
+  EXPECT_THAT(done.Wait(absl::Milliseconds(50)), HoldsValue(false));
   ASSERT_OK(go.Set());
   EXPECT_TRUE(go.IsSet());
-  EXPECT_THAT(done.Wait(kDeadline), Holds(true));
-  EXPECT_THAT(go.Wait(), Holds(true));  // stays set
+  EXPECT_THAT(done.Wait(kDeadline), HoldsValue(true));
+  EXPECT_THAT(go.Wait(), HoldsValue(true));  // stays set
   go.Clear();
   EXPECT_FALSE(go.IsSet());
   ASSERT_OK(child.Join(kDeadline));
@@ -209,16 +199,16 @@ TEST_P(ConformanceTest, ConditionWaitForTimesOutWithFalse) {
   ASSERT_OK_AND_ASSIGN(Lock lock, Lock::Create(ctx()));
   ASSERT_OK_AND_ASSIGN(Condition cond, Condition::Create(ctx(), lock));
   ASSERT_OK(cond.Acquire().status());
-  EXPECT_THAT(cond.Wait(absl::Milliseconds(20)), Holds(false));
+  EXPECT_THAT(cond.Wait(absl::Milliseconds(20)), HoldsValue(false));
   int calls = 0;
   EXPECT_THAT(
       cond.WaitFor([&] { return ++calls > 1000000; }, absl::Milliseconds(30)),
-      Holds(false));
+      HoldsValue(false));
   EXPECT_GE(calls, 2);
   // The condition's lock is `lock`: held now, so not free.
-  EXPECT_THAT(lock.Acquire(absl::ZeroDuration()), Holds(false));
+  EXPECT_THAT(lock.Acquire(absl::ZeroDuration()), HoldsValue(false));
   ASSERT_OK(cond.Release());
-  EXPECT_THAT(lock.Acquire(absl::ZeroDuration()), Holds(true));
+  EXPECT_THAT(lock.Acquire(absl::ZeroDuration()), HoldsValue(true));
   ASSERT_OK(lock.Release());
 }
 
@@ -234,7 +224,7 @@ TEST_P(ConformanceTest, BarrierHoldsFourPartiesForAHundredRounds) {
   for (int64_t round = 0; round < kRounds; ++round) {
     EXPECT_EQ(arrived.Load(round), kProcesses);
   }
-  EXPECT_THAT(barrier.Broken(), Holds(false));
+  EXPECT_THAT(barrier.Broken(), HoldsValue(false));
   EXPECT_THAT(Barrier::Create(ctx(), 0),
               StatusIs(absl::StatusCode::kInvalidArgument));
 }
@@ -244,15 +234,15 @@ TEST_P(ConformanceTest, BarrierTimeoutAndAbortBreakItUntilReset) {
   EXPECT_THAT(
       barrier.Wait(absl::Milliseconds(20)),
       StatusIs(absl::StatusCode::kAborted, HasSubstr("broken barrier")));
-  EXPECT_THAT(barrier.Broken(), Holds(true));
+  EXPECT_THAT(barrier.Broken(), HoldsValue(true));
   EXPECT_THAT(barrier.Wait(), StatusIs(absl::StatusCode::kAborted));
   ASSERT_OK(barrier.Reset());
-  EXPECT_THAT(barrier.Broken(), Holds(false));
+  EXPECT_THAT(barrier.Broken(), HoldsValue(false));
   ASSERT_OK(barrier.Abort());
   EXPECT_THAT(barrier.Wait(), StatusIs(absl::StatusCode::kAborted));
   ASSERT_OK(barrier.Reset());
   ASSERT_OK_AND_ASSIGN(Barrier single, Barrier::Create(ctx(), 1));
-  EXPECT_THAT(single.Wait(), Holds(0));
+  EXPECT_THAT(single.Wait(), HoldsValue(0));
 }
 
 TEST_P(ConformanceTest, ArrayIsFilledByChildren) {
@@ -278,7 +268,7 @@ void KillWhileHolding(const Context& ctx, TargetCall target,
                       const Event& held) {
   Process holder = ctx.NewProcess(std::move(target));
   ASSERT_OK(holder.Start());
-  ASSERT_THAT(held.Wait(kWait), Holds(true));
+  ASSERT_THAT(held.Wait(kWait), HoldsValue(true));
   ASSERT_OK(holder.Kill());
   ASSERT_OK(holder.Join(kWait));
   EXPECT_EQ(holder.exitcode(), -9);
@@ -293,9 +283,9 @@ TEST_P(ConformanceTest, ALockWhoseHolderDiedIsTakenWithAborted) {
   EXPECT_THAT(lock.Acquire(kDeadline),
               StatusIs(absl::StatusCode::kAborted, HasSubstr("died")));
   // The caller holds it now, and it works as before.
-  EXPECT_THAT(lock.Acquire(absl::ZeroDuration()), Holds(false));
+  EXPECT_THAT(lock.Acquire(absl::ZeroDuration()), HoldsValue(false));
   EXPECT_OK(lock.Release());
-  EXPECT_THAT(lock.Acquire(absl::ZeroDuration()), Holds(true));
+  EXPECT_THAT(lock.Acquire(absl::ZeroDuration()), HoldsValue(true));
   EXPECT_OK(lock.Release());
 }
 
@@ -335,9 +325,9 @@ TEST_P(ConformanceTest, PrimitivesReachGrandchildren) {
   Process child =
       RunToEnd(Target(&workloads::IncrementInGrandchild, total, int64_t{1000}));
   EXPECT_EQ(child.exitcode(), 0);
-  EXPECT_THAT(total.Get(), Holds(1005));
+  EXPECT_THAT(total.Get(), HoldsValue(1005));
   ASSERT_OK(total.Set(7));
-  EXPECT_THAT(total.Get(), Holds(7));
+  EXPECT_THAT(total.Get(), HoldsValue(7));
 }
 
 TEST_P(ConformanceTest, APrimitiveEncodedOutsideATargetCannotBeDecoded) {
@@ -352,11 +342,11 @@ TEST_P(ConformanceTest, APrimitiveEncodedOutsideATargetCannotBeDecoded) {
 TEST_P(ConformanceTest, AChildBlockedInAcquireCanBeTerminated) {
   ASSERT_OK_AND_ASSIGN(Lock lock, Lock::Create(ctx()));
   ASSERT_OK_AND_ASSIGN(Event started, Event::Create(ctx()));
-  ASSERT_THAT(lock.Acquire(), Holds(true));
+  ASSERT_THAT(lock.Acquire(), HoldsValue(true));
   Process child =
       ctx().NewProcess(Target(&workloads::SignalThenAcquire, started, lock));
   ASSERT_OK(child.Start());
-  ASSERT_THAT(started.Wait(kWait), Holds(true));
+  ASSERT_THAT(started.Wait(kWait), HoldsValue(true));
   // Blocked in Acquire (or about to be): a cancellation point on the thread
   // backend, a plain signal elsewhere.
   ASSERT_OK(child.Terminate());
@@ -373,7 +363,7 @@ TEST_P(ConformanceTest, AClosureMayCaptureAPrimitive) {
   Process child = RunToEnd(
       Target([total] { return workloads::IncrementUnderLock(total, 100); }));
   EXPECT_EQ(child.exitcode(), 0);
-  EXPECT_THAT(total.Get(), Holds(100));
+  EXPECT_THAT(total.Get(), HoldsValue(100));
 }
 
 }  // namespace

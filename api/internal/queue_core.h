@@ -34,7 +34,9 @@
 //     out of the count if it is still in it (when a post was meant for it
 //     already, that post wakes another sleeper, or a later one spuriously:
 //     sleepers re-check, and wake at least every 100 ms anyway). A sleeper
-//     that dies stays counted until one post uses it up.
+//     that dies stays counted until one post uses it up. A sleeper woken by
+//     such a stale post stays counted in turn: one extra post and one
+//     spurious wake-up per sleep after that, never a lost wake-up.
 //
 // Before it sleeps, a caller spins for a few microseconds watching the mark
 // it waits on (a consumer that has drained the ring usually finds the next

@@ -1,6 +1,7 @@
 // POSIX only: the raw system-call floors the mproc benchmarks are divided by
 // (docs/design.md §7): fork+_exit+waitpid, posix_spawn of this binary+waitpid,
-// and one round trip on a socketpair to a forked echo child.
+// one round trip on a socketpair to a forked echo child, and 8-byte items
+// through a pipe from a forked child.
 #include <benchmark/benchmark.h>
 #include <errno.h>
 #include <spawn.h>
@@ -8,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstring>
 #include <string>
 
@@ -166,6 +168,55 @@ void BM_RawSocketpairRoundTrip(benchmark::State& state) {
     Reap(pid);
 }
 BENCHMARK(BM_RawSocketpairRoundTrip)->Apply(WaitingBenchmark);
+
+// The floor BM_QueueThroughput (queue_bench.cc) is compared with: a forked
+// child writes kRawItems 8-byte items to a pipe, one write() each, and this
+// process reads them, one read() each (the child's fork and reaping
+// included, as the Queue's producer's start and join are).
+void BM_RawPipeThroughput(benchmark::State& state) {
+  constexpr int64_t kRawItems = 100'000;
+  for (auto _ : state) {
+    int fds[2];
+    if (pipe(fds) != 0) {
+      SkipWithErrno(state, "pipe", errno);
+      return;
+    }
+    const pid_t pid = fork();
+    if (pid == 0) {
+      close(fds[0]);
+      for (int64_t i = 0; i < kRawItems; ++i) {
+        if (write(fds[1], &i, sizeof(i)) != static_cast<ssize_t>(sizeof(i))) {
+          _exit(1);
+        }
+      }
+      _exit(0);
+    }
+    close(fds[1]);
+    if (pid < 0) {
+      SkipWithErrno(state, "fork", errno);
+      close(fds[0]);
+      return;
+    }
+    for (int64_t i = 0; i < kRawItems; ++i) {
+      int64_t item = 0;
+      // A pipe delivers 8-byte writes whole (below PIPE_BUF).
+      if (read(fds[0], &item, sizeof(item)) !=
+              static_cast<ssize_t>(sizeof(item)) ||
+          item != i) {
+        SkipWithErrno(state, "pipe read", errno);
+        break;
+      }
+      benchmark::DoNotOptimize(item);
+    }
+    close(fds[0]);
+    if (ReapOrSkip(state, pid)) return;
+  }
+  state.SetItemsProcessed(state.iterations() * kRawItems);
+}
+BENCHMARK(BM_RawPipeThroughput)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->Iterations(3);
 
 }  // namespace
 }  // namespace mproc::bench

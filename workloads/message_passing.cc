@@ -2,6 +2,7 @@
 #include "workloads/message_passing.h"
 
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "api/context.h"
@@ -84,5 +85,90 @@ absl::Status BlockInGet(Queue<int64_t> queue, Event started) {
       "BlockInGet took an item; nobody should put one");
 }
 MPROC_REGISTER_TARGET(BlockInGet);
+
+absl::Status DrainRange(Queue<int64_t> queue, int64_t count) {
+  for (int64_t i = 0; i < count; ++i) {
+    absl::StatusOr<int64_t> item = queue.Get(absl::Seconds(30));
+    if (!item.ok()) return item.status();
+    if (*item != i) {
+      return absl::InternalError(
+          absl::StrCat("item ", i, " of the range was ", *item));
+    }
+  }
+  if (!queue.Empty()) {
+    return absl::InternalError(absl::StrCat("the queue holds ", queue.QSize(),
+                                            " items after the range"));
+  }
+  return absl::OkStatus();
+}
+MPROC_REGISTER_TARGET(DrainRange);
+
+std::string PatternString(int64_t size, int64_t index) {
+  std::string item(static_cast<size_t>(size), '\0');
+  for (int64_t i = 0; i < size; ++i) {
+    item[static_cast<size_t>(i)] = static_cast<char>('a' + (index + i) % 26);
+  }
+  return item;
+}
+
+absl::Status PutStrings(Queue<std::string> queue, std::vector<int64_t> sizes) {
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    if (absl::Status s =
+            queue.Put(PatternString(sizes[i], i), absl::Seconds(30));
+        !s.ok()) {
+      return s;
+    }
+  }
+  return absl::OkStatus();
+}
+MPROC_REGISTER_TARGET(PutStrings);
+
+absl::Status HoldQueueLockInGet(Queue<int64_t> queue, Event held, Event never) {
+  absl::StatusOr<std::string> item =
+      internal::QueueTestPeer::CoreOf(queue).GetForTest([&] {
+        (void)held.Set();
+        (void)never.Wait();
+      });
+  if (!item.ok()) return item.status();
+  return absl::FailedPreconditionError(
+      "HoldQueueLockInGet returned; it should have been killed inside");
+}
+MPROC_REGISTER_TARGET(HoldQueueLockInGet);
+
+absl::Status HoldQueueLockInPut(Queue<int64_t> queue, int64_t item, Event held,
+                                Event never) {
+  absl::Status put =
+      internal::QueueTestPeer::CoreOf(queue).PutForTest(EncodeValue(item), [&] {
+        (void)held.Set();
+        (void)never.Wait();
+      });
+  if (!put.ok()) return put;
+  return absl::FailedPreconditionError(
+      "HoldQueueLockInPut returned; it should have been killed inside");
+}
+MPROC_REGISTER_TARGET(HoldQueueLockInPut);
+
+absl::Status DoubleItems(SimpleQueue<int64_t> from, SimpleQueue<int64_t> to,
+                         int64_t count) {
+  for (int64_t i = 0; i < count; ++i) {
+    absl::StatusOr<int64_t> item = from.Get(absl::Seconds(30));
+    if (!item.ok()) return item.status();
+    if (absl::Status s = to.Put(*item * 2); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+MPROC_REGISTER_TARGET(DoubleItems);
+
+absl::Status TakeAndMarkDone(JoinableQueue<int64_t> queue, Queue<int64_t> taken,
+                             int64_t count) {
+  for (int64_t i = 0; i < count; ++i) {
+    absl::StatusOr<int64_t> item = queue.Get(absl::Seconds(30));
+    if (!item.ok()) return item.status();
+    if (absl::Status s = taken.Put(*item); !s.ok()) return s;
+    if (absl::Status s = queue.TaskDone(); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+MPROC_REGISTER_TARGET(TakeAndMarkDone);
 
 }  // namespace mproc::workloads

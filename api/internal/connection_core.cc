@@ -142,49 +142,6 @@ absl::StatusOr<std::string> ConnectionCore::Recv(absl::Time deadline) {
   return Unwind(frame.status());
 }
 
-absl::StatusOr<std::string> ConnectionCore::RecvWhole(absl::Time deadline) {
-  absl::StatusOr<Use> use = BeginUse(/*reading=*/true);
-  if (!use.ok()) return use.status();
-  absl::MutexLock lock(&recv_mu_);
-  // Fills `out` completely; `deadline` holds only before the first byte.
-  auto read_exactly = [this](gsl::span<char> out, bool started,
-                             absl::Time deadline) -> absl::Status {
-    size_t got = 0;
-    while (got < out.size()) {
-      absl::StatusOr<size_t> n = end_->ReadSomeUntil(
-          out.subspan(got), started ? absl::InfiniteFuture() : deadline);
-      if (!n.ok()) {
-        if (absl::IsDeadlineExceeded(n.status())) {
-          return absl::DeadlineExceededError(
-              "no message arrived before the deadline");
-        }
-        return Unwind(n.status());
-      }
-      if (*n == 0) return started ? PeerGoneMidMessage() : PeerGoneOnRecv();
-      got += *n;
-      started = true;
-    }
-    return absl::OkStatus();
-  };
-  char header[4];
-  if (absl::Status s = read_exactly(header, /*started=*/false, deadline);
-      !s.ok()) {
-    return s;
-  }
-  const uint32_t size = *ByteReader(absl::string_view(header, 4)).GetFixed32();
-  if (size > kMaxMessageBytes) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("malformed mproc frame: payload of ", size,
-                     " bytes exceeds the limit of ", kMaxMessageBytes));
-  }
-  std::string payload(size, '\0');
-  if (absl::Status s = read_exactly(payload, /*started=*/true, deadline);
-      !s.ok()) {
-    return s;
-  }
-  return payload;
-}
-
 absl::StatusOr<bool> ConnectionCore::Poll(absl::Time deadline) {
   absl::StatusOr<Use> use = BeginUse(/*reading=*/true);
   if (!use.ok()) return use.status();

@@ -71,13 +71,6 @@ class ConnectionCore {
   // before or in the middle of a message), kInvalidArgument (a malformed
   // frame), the end's other errors.
   [[nodiscard]] absl::StatusOr<std::string> Recv(absl::Time deadline);
-  // Receives one message without reading ahead (for a stream that several
-  // processes read in turn, api/queue.h): reads its 4-byte header, then
-  // exactly its payload. Gives up at `deadline` only while nothing of the
-  // message has been read; once its first byte is in, reads the rest
-  // whatever the deadline (a sender writes a message whole). Errors as
-  // Recv's. Not to be mixed with Recv on one connection.
-  [[nodiscard]] absl::StatusOr<std::string> RecvWhole(absl::Time deadline);
   // True when a Recv would not wait: bytes have arrived (or were read
   // ahead), or the peer has gone. Errors as Recv's, but never
   // kDeadlineExceeded.

@@ -40,6 +40,18 @@ absl::StatusOr<bool> LockCore::Acquire(absl::Time deadline) const {
   return AcquireSlow(me, deadline);
 }
 
+bool LockCore::TryAcquire() const {
+  LockState& s = state();
+  uint64_t expected = 0;
+  if (s.owner.load(std::memory_order_relaxed) != 0) return false;
+  if (!s.owner.compare_exchange_strong(expected, CallerToken(),
+                                       std::memory_order_acquire)) {
+    return false;
+  }
+  s.depth = 1;
+  return true;
+}
+
 absl::Status LockCore::TakeOverFromDead(uint64_t me, bool& taken) const {
   LockState& s = state();
   taken = false;
@@ -78,7 +90,7 @@ absl::StatusOr<bool> LockCore::AcquireSlow(uint64_t me,
     const absl::Time now = ForkSafeNow();
     if (now >= deadline) return false;
     absl::StatusOr<bool> woke =
-        SleepOn(parts_->semaphore(0), std::min(deadline, now + slice));
+        SleepOn(parts_->semaphore(semaphore_), std::min(deadline, now + slice));
     if (!woke.ok()) return woke.status();
     if (!*woke) {
       slice = std::min(slice * 2, kLongestSlice);
@@ -91,7 +103,7 @@ absl::StatusOr<bool> LockCore::AcquireSlow(uint64_t me,
 void LockCore::Wake() const {
   if (state().waiters.load() > 0) {
     // An overflowing count means plenty of wake-ups are pending already.
-    (void)parts_->semaphore(0).Release();
+    (void)parts_->semaphore(semaphore_).Release();
   }
 }
 

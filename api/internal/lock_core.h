@@ -21,8 +21,11 @@
 #define MPROC_API_INTERNAL_LOCK_CORE_H_
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <new>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -47,6 +50,18 @@ class LockCore {
  public:
   [[nodiscard]] static absl::StatusOr<LockCore> Create(Backend& backend,
                                                        bool recursive);
+  // A non-recursive lock whose LockState lives at `offset` in `parts`'
+  // memory (constructed there by the caller) and whose sleepers use
+  // semaphore `semaphore`: for a primitive that keeps its lock in its own
+  // state block (Queue). Not encodable on its own: its owner encodes
+  // `parts`.
+  static LockCore Embedded(std::shared_ptr<const SharedParts> parts,
+                           size_t offset, size_t semaphore) {
+    return LockCore(std::move(parts), /*recursive=*/false, offset, semaphore);
+  }
+
+  // One attempt, no wait and no takeover: true when acquired.
+  bool TryAcquire() const;
 
   // true: acquired; false: `deadline` passed. kAborted: the holder died
   // and the caller now holds the lock. Throws ProcessCancelled when a
@@ -67,9 +82,16 @@ class LockCore {
   [[nodiscard]] static absl::StatusOr<LockCore> Decode(ByteReader& in);
 
  private:
-  LockCore(std::shared_ptr<const SharedParts> parts, bool recursive)
-      : parts_(std::move(parts)), recursive_(recursive) {}
-  LockState& state() const { return StateOf<LockState>(*parts_); }
+  LockCore(std::shared_ptr<const SharedParts> parts, bool recursive,
+           size_t offset = 0, size_t semaphore = 0)
+      : parts_(std::move(parts)),
+        recursive_(recursive),
+        offset_(offset),
+        semaphore_(semaphore) {}
+  LockState& state() const {
+    return *std::launder(
+        reinterpret_cast<LockState*>(parts_->base() + offset_));
+  }
   [[nodiscard]] absl::StatusOr<bool> AcquireSlow(uint64_t me,
                                                  absl::Time deadline) const;
   // Takes the lock from a holder that died; OK when not possible.
@@ -78,6 +100,8 @@ class LockCore {
 
   std::shared_ptr<const SharedParts> parts_;
   bool recursive_;
+  size_t offset_;     // of the LockState in parts_' memory
+  size_t semaphore_;  // the index of the sleepers' semaphore in parts_
 };
 
 }  // namespace mproc::internal

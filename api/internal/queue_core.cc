@@ -1,17 +1,33 @@
-// The type-free core of Queue<T> (queue_core.h).
+// The shared-memory ring behind Queue<T> (queue_core.h).
 #include "api/internal/queue_core.h"
 
 #include <algorithm>
-#include <array>
-#include <cstdint>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "api/fork_safety.h"
-#include "gsl/util"
 
 namespace mproc::internal {
 namespace {
+
+// The semaphores of a queue's SharedParts.
+constexpr size_t kLockSemaphore = 0;
+constexpr size_t kNotEmpty = 1;
+constexpr size_t kNotFull = 2;
+constexpr size_t kAllDone = 3;
+constexpr size_t kSemaphores = 4;
+
+// Sleepers re-check at least this often (a post meant for a sleeper that
+// timed out may wake another one late, never not at all, but be safe).
+constexpr absl::Duration kSlice = absl::Milliseconds(100);
+// How long a caller that must wait first watches the queue without sleeping.
+constexpr absl::Duration kSpin = absl::Microseconds(20);
+// Attempts at the lock before LockCore's sleeping Acquire.
+constexpr int kLockSpins = 64;
+// A caller waits at least this long for the lock, even with a zero timeout:
+// the lock is held only for a copy, or by a process that died (taken over
+// after LockCore's first 10 ms slice).
+constexpr absl::Duration kLockGrace = absl::Milliseconds(50);
 
 [[nodiscard]] absl::Status ClosedQueueError() {
   return absl::FailedPreconditionError(
@@ -19,176 +35,296 @@ namespace {
       "nor get");
 }
 
-// What is left of `deadline`, for the primitives' timeouts.
-absl::Duration Remaining(absl::Time deadline) {
-  if (deadline == absl::InfiniteFuture()) return absl::InfiniteDuration();
-  if (deadline == absl::InfinitePast()) return absl::ZeroDuration();
-  return std::max(deadline - ForkSafeNow(), absl::ZeroDuration());
+[[nodiscard]] absl::Status EmptyError() {
+  return absl::DeadlineExceededError(
+      "queue is empty: no item arrived before the deadline (CPython's Empty)");
 }
 
-// Takes `lock` by `deadline`: true when taken, false at the deadline. A
-// holder that died hands the lock over (kAborted): taken all the same.
-[[nodiscard]] absl::StatusOr<bool> TakeLock(const Lock& lock,
-                                            absl::Time deadline) {
-  absl::StatusOr<bool> taken = lock.Acquire(Remaining(deadline));
-  if (absl::IsAborted(taken.status())) return true;
-  return taken;
+// Takes one from `count` when it is positive: true when taken.
+bool TakeOne(std::atomic<uint32_t>& count) {
+  uint32_t n = count.load(std::memory_order_relaxed);
+  while (n > 0) {
+    if (count.compare_exchange_weak(n, n - 1)) return true;
+  }
+  return false;
 }
 
 }  // namespace
 
-QueueCore::QueueCore(std::shared_ptr<ConnectionCore> reader,
-                     std::shared_ptr<ConnectionCore> writer, Lock read_lock,
-                     Lock write_lock, std::optional<Semaphore> slots,
-                     RawValue<int64_t> size, int64_t maxsize)
-    : reader_(std::move(reader)),
-      writer_(std::move(writer)),
-      read_lock_(std::move(read_lock)),
-      write_lock_(std::move(write_lock)),
-      slots_(std::move(slots)),
-      size_(std::move(size)),
-      maxsize_(maxsize) {}
+QueueCore::QueueCore(std::shared_ptr<const SharedParts> parts)
+    : parts_(std::move(parts)),
+      lock_(LockCore::Embedded(parts_, /*offset=*/0,  // QueueState::lock
+                               kLockSemaphore)) {}
 
-absl::StatusOr<std::shared_ptr<QueueCore>> QueueCore::Create(const Context& ctx,
-                                                             int64_t maxsize) {
-  maxsize = std::max<int64_t>(maxsize, 0);
-  absl::StatusOr<std::array<std::shared_ptr<ChannelEnd>, 2>> ends =
-      ctx.backend().ChannelPair();
-  if (!ends.ok()) return ends.status();
-  auto reader = std::make_shared<ConnectionCore>(
-      &ctx.backend(), std::move((*ends)[0]), /*readable=*/true,
-      /*writable=*/false);
-  auto writer = std::make_shared<ConnectionCore>(
-      &ctx.backend(), std::move((*ends)[1]), /*readable=*/false,
-      /*writable=*/true);
-  absl::StatusOr<Lock> read_lock = Lock::Create(ctx);
-  if (!read_lock.ok()) return read_lock.status();
-  absl::StatusOr<Lock> write_lock = Lock::Create(ctx);
-  if (!write_lock.ok()) return write_lock.status();
-  std::optional<Semaphore> slots;
-  if (maxsize > 0) {
-    absl::StatusOr<Semaphore> semaphore = Semaphore::Create(ctx, maxsize);
-    if (!semaphore.ok()) return semaphore.status();
-    slots = *std::move(semaphore);
+absl::StatusOr<std::shared_ptr<QueueCore>> QueueCore::Create(
+    const Context& ctx, int64_t maxsize, int64_t capacity_bytes) {
+  if (capacity_bytes < 64 ||
+      static_cast<uint64_t>(capacity_bytes) > kMaxRingBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("a queue's capacity_bytes must be between 64 and ",
+                     kMaxRingBytes, "; got ", capacity_bytes));
   }
-  absl::StatusOr<RawValue<int64_t>> size = RawValue<int64_t>::Create(ctx, 0);
-  if (!size.ok()) return size.status();
-  return std::make_shared<QueueCore>(
-      std::move(reader), std::move(writer), *std::move(read_lock),
-      *std::move(write_lock), std::move(slots), *std::move(size), maxsize);
+  const uint64_t capacity =
+      (static_cast<uint64_t>(capacity_bytes) + kRingAlign - 1) / kRingAlign *
+      kRingAlign;
+  absl::StatusOr<std::shared_ptr<const SharedParts>> parts =
+      CreateSharedParts(ctx.backend(), kRingOffset + capacity, kSemaphores);
+  if (!parts.ok()) return parts.status();
+  QueueState& state = ConstructState<QueueState>(**parts);
+  state.capacity = capacity;
+  state.maxsize = std::max<int64_t>(maxsize, 0);
+  return std::make_shared<QueueCore>(*std::move(parts));
+}
+
+RingView QueueCore::ring() const {
+  return RingView(
+      parts_->memory->bytes().subspan(kRingOffset, state().capacity));
+}
+
+absl::StatusOr<bool> QueueCore::TakeLock(absl::Time deadline) const {
+  for (int i = 0; i < kLockSpins; ++i) {
+    if (lock_.TryAcquire()) return true;
+  }
+  absl::StatusOr<bool> taken =
+      lock_.Acquire(std::max(deadline, ForkSafeNow() + kLockGrace));
+  // The holder died; what it guarded is whole (marks move in one store).
+  if (absl::IsAborted(taken.status())) return true;
+  return taken;
+}
+
+void QueueCore::ReleaseLock() const { (void)lock_.Release(); }
+
+void QueueCore::Post(size_t semaphore, uint32_t count) const {
+  for (uint32_t i = 0; i < count; ++i) {
+    // An overflowing count means plenty of wake-ups are pending already.
+    (void)parts_->semaphore(semaphore).Release();
+  }
+}
+
+absl::Status QueueCore::Sleep(size_t semaphore, std::atomic<uint32_t>& sleepers,
+                              absl::Time deadline) const {
+  absl::StatusOr<bool> woke = SleepOn(
+      parts_->semaphore(semaphore), std::min(deadline, ForkSafeNow() + kSlice));
+  // Woken: the poster took this sleeper out of the count. Not woken: take
+  // one out (this one, or one whose post is pending in the semaphore).
+  if (!woke.ok() || !*woke) TakeOne(sleepers);
+  return woke.status();
+}
+
+void QueueCore::SpinWhile(const std::atomic<uint64_t>& word,
+                          uint64_t seen) const {
+  const absl::Time until = ForkSafeNow() + kSpin;
+  for (int i = 1;; ++i) {
+    if (word.load(std::memory_order_relaxed) != seen) return;
+    if (i % 64 == 0 && ForkSafeNow() >= until) return;
+  }
 }
 
 absl::Status QueueCore::Put(absl::string_view item, absl::Time deadline) {
-  if (closed()) return ClosedQueueError();
-  if (item.size() > kMaxMessageBytes) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat("an item of ", item.size(), " bytes exceeds the limit of ",
-                     kMaxMessageBytes, " bytes; nothing was put"));
-  }
-  bool put = false;
-  if (slots_.has_value()) {
-    absl::StatusOr<bool> slot = slots_->Acquire(Remaining(deadline));
-    if (!slot.ok()) return slot.status();
-    if (!*slot) {
-      return absl::DeadlineExceededError(absl::StrCat(
-          "queue is full: its ", maxsize_,
-          " items were not taken before the deadline (CPython's Full)"));
-    }
-  }
-  // A slot taken for an item that was not put goes back (also on unwind).
-  const auto give_back = gsl::finally([this, &put] {
-    if (!put && slots_.has_value()) (void)slots_->Release();
-  });
-  absl::StatusOr<bool> locked = TakeLock(write_lock_, deadline);
-  if (!locked.ok()) return locked.status();
-  if (!*locked) {
-    return absl::DeadlineExceededError(
-        "other producers held the queue until the deadline; nothing was put");
-  }
-  absl::Status sent;
-  {
-    const auto unlock = gsl::finally([this] { (void)write_lock_.Release(); });
-    sent = writer_->Send(item);
-  }
-  if (!sent.ok()) return sent;
-  size_.FetchAdd(1);
-  put = true;
-  return absl::OkStatus();
+  return PutImpl(item, deadline, nullptr);
 }
 
 absl::StatusOr<std::string> QueueCore::Get(absl::Time deadline) {
-  if (closed()) return ClosedQueueError();
-  const auto empty = [] {
-    return absl::DeadlineExceededError(
-        "queue is empty: no item arrived before the deadline (CPython's "
-        "Empty)");
-  };
-  absl::StatusOr<bool> locked = TakeLock(read_lock_, deadline);
-  if (!locked.ok()) return locked.status();
-  if (!*locked) return empty();
-  absl::StatusOr<std::string> item;
-  {
-    const auto unlock = gsl::finally([this] { (void)read_lock_.Release(); });
-    item = reader_->RecvWhole(deadline);
-  }
-  if (absl::IsDeadlineExceeded(item.status())) return empty();
-  if (!item.ok()) return item.status();
-  size_.FetchAdd(-1);
-  if (slots_.has_value()) (void)slots_->Release();
-  return item;
+  return GetImpl(deadline, nullptr);
 }
 
-int64_t QueueCore::QSize() const { return std::max<int64_t>(size_.Load(), 0); }
+absl::Status QueueCore::PutForTest(absl::string_view item,
+                                   const std::function<void()>& inside) {
+  return PutImpl(item, absl::InfiniteFuture(), &inside);
+}
 
-void QueueCore::Close() {
-  if (closed_.exchange(true, std::memory_order_acq_rel)) return;
-  reader_->Close();
-  writer_->Close();
+absl::StatusOr<std::string> QueueCore::GetForTest(
+    const std::function<void()>& inside) {
+  return GetImpl(absl::InfiniteFuture(), &inside);
+}
+
+absl::Status QueueCore::PutImpl(absl::string_view item, absl::Time deadline,
+                                const std::function<void()>* inside) {
+  if (closed()) return ClosedQueueError();
+  QueueState& s = state();
+  const RingView ring = this->ring();
+  const uint64_t record = RecordBytes(item.size());
+  if (record > ring.capacity()) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "an item of ", item.size(), " bytes (", record,
+        " bytes in the ring) is larger than this queue's whole ring of ",
+        ring.capacity(),
+        " bytes; nothing was put. Create the queue with "
+        "QueueOptions::capacity_bytes of at least ",
+        record, ", or put smaller items"));
+  }
+  bool spun = false;
+  for (;;) {
+    absl::StatusOr<bool> locked = TakeLock(deadline);
+    if (!locked.ok()) return locked.status();
+    const RingMark head = RingMark::Unpack(s.head.load());
+    const RingMark tail = RingMark::Unpack(s.tail.load());
+    const bool below_maxsize =
+        s.maxsize == 0 || RecordCount(head, tail) < s.maxsize;
+    if (*locked && below_maxsize && ring.Free(head, tail) >= record) {
+      const RingMark next = ring.Write(tail, item);
+      if (inside != nullptr) (*inside)();
+      s.tail.store(next.Pack());  // published
+      const bool wake = TakeOne(s.get_sleepers);
+      ReleaseLock();
+      Post(kNotEmpty, wake ? 1 : 0);
+      return absl::OkStatus();
+    }
+    if (*locked && !spun && deadline != absl::InfinitePast()) {
+      ReleaseLock();
+      SpinWhile(s.head, head.Pack());
+      spun = true;
+      continue;
+    }
+    if (!*locked || ForkSafeNow() >= deadline) {
+      if (*locked) ReleaseLock();
+      if (!below_maxsize) {
+        return absl::DeadlineExceededError(absl::StrCat(
+            "queue is full: its maxsize of ", s.maxsize,
+            " items were not taken before the deadline (CPython's Full)"));
+      }
+      return absl::DeadlineExceededError(absl::StrCat(
+          "queue is full: its ring of ", ring.capacity(),
+          " bytes had no room for ", record,
+          " more bytes before the deadline (CPython's Full); a larger "
+          "QueueOptions::capacity_bytes holds more items"));
+    }
+    s.put_sleepers.fetch_add(1);
+    ReleaseLock();
+    if (absl::Status slept = Sleep(kNotFull, s.put_sleepers, deadline);
+        !slept.ok()) {
+      return slept;
+    }
+    spun = false;
+  }
+}
+
+absl::StatusOr<std::string> QueueCore::GetImpl(
+    absl::Time deadline, const std::function<void()>* inside) {
+  if (closed()) return ClosedQueueError();
+  QueueState& s = state();
+  const RingView ring = this->ring();
+  bool spun = false;
+  for (;;) {
+    absl::StatusOr<bool> locked = TakeLock(deadline);
+    if (!locked.ok()) return locked.status();
+    if (!*locked) return EmptyError();
+    const RingMark head = RingMark::Unpack(s.head.load());
+    const RingMark tail = RingMark::Unpack(s.tail.load());
+    if (RecordCount(head, tail) > 0) {
+      std::string item;
+      absl::StatusOr<RingMark> next = ring.Read(head, tail, item);
+      if (!next.ok()) {
+        ReleaseLock();
+        return next.status();
+      }
+      if (inside != nullptr) (*inside)();
+      s.head.store(next->Pack());  // removed
+      const bool wake = TakeOne(s.put_sleepers);
+      ReleaseLock();
+      Post(kNotFull, wake ? 1 : 0);
+      return item;
+    }
+    if (!spun && deadline != absl::InfinitePast()) {
+      ReleaseLock();
+      SpinWhile(s.tail, tail.Pack());
+      spun = true;
+      continue;
+    }
+    if (ForkSafeNow() >= deadline) {
+      ReleaseLock();
+      return EmptyError();
+    }
+    s.get_sleepers.fetch_add(1);
+    ReleaseLock();
+    if (absl::Status slept = Sleep(kNotEmpty, s.get_sleepers, deadline);
+        !slept.ok()) {
+      return slept;
+    }
+    spun = false;
+  }
+}
+
+absl::Status QueueCore::TaskDone() {
+  if (closed()) return ClosedQueueError();
+  QueueState& s = state();
+  absl::StatusOr<bool> locked = TakeLock(absl::InfiniteFuture());
+  if (!locked.ok()) return locked.status();
+  const uint32_t put = RingMark::Unpack(s.tail.load()).seq;
+  const uint32_t done = s.done.load();
+  if (done == put) {
+    ReleaseLock();
+    return absl::FailedPreconditionError(
+        "task_done() called too many times: every item put on this "
+        "JoinableQueue is marked done already (CPython's ValueError); call "
+        "TaskDone once for each item taken");
+  }
+  s.done.store(done + 1);
+  const uint32_t wake = done + 1 == put ? s.join_sleepers.exchange(0) : 0;
+  ReleaseLock();
+  Post(kAllDone, wake);
+  return absl::OkStatus();
+}
+
+absl::Status QueueCore::Join(absl::Time deadline) {
+  if (closed()) return ClosedQueueError();
+  QueueState& s = state();
+  for (;;) {
+    absl::StatusOr<bool> locked = TakeLock(deadline);
+    if (!locked.ok()) return locked.status();
+    const uint32_t unfinished =
+        *locked ? RingMark::Unpack(s.tail.load()).seq - s.done.load() : 1;
+    if (*locked && unfinished == 0) {
+      ReleaseLock();
+      return absl::OkStatus();
+    }
+    if (!*locked || ForkSafeNow() >= deadline) {
+      if (*locked) ReleaseLock();
+      return absl::DeadlineExceededError(absl::StrCat(
+          "Join timed out: ", unfinished,
+          " items put on this JoinableQueue are not marked done (TaskDone) "
+          "yet"));
+    }
+    s.join_sleepers.fetch_add(1);
+    ReleaseLock();
+    if (absl::Status slept = Sleep(kAllDone, s.join_sleepers, deadline);
+        !slept.ok()) {
+      return slept;
+    }
+  }
+}
+
+int64_t QueueCore::QSize() const {
+  const QueueState& s = state();
+  const RingMark head = RingMark::Unpack(s.head.load());
+  const RingMark tail = RingMark::Unpack(s.tail.load());
+  // Read without the lock: a Get between the two loads can make tail.seq
+  // lag behind head.seq (a "negative" count).
+  const int32_t count = static_cast<int32_t>(RecordCount(head, tail));
+  return std::max<int64_t>(count, 0);
 }
 
 void QueueCore::Encode(ByteWriter& out) const {
-  out.PutVarint(static_cast<uint64_t>(maxsize_));
-  Codec<Lock>::Encode(read_lock_, out);
-  Codec<Lock>::Encode(write_lock_, out);
-  out.PutBool(slots_.has_value());
-  if (slots_.has_value()) Codec<Semaphore>::Encode(*slots_, out);
-  Codec<RawValue<int64_t>>::Encode(size_, out);
-  EncodeConnectionCore(*reader_, out);
-  EncodeConnectionCore(*writer_, out);
+  EncodeSharedParts(*parts_, out);
 }
 
 absl::StatusOr<std::shared_ptr<QueueCore>> QueueCore::Decode(ByteReader& in) {
-  absl::StatusOr<uint64_t> maxsize = in.GetVarint();
-  if (!maxsize.ok()) return maxsize.status();
-  absl::StatusOr<Lock> read_lock = Codec<Lock>::Decode(in);
-  if (!read_lock.ok()) return read_lock.status();
-  absl::StatusOr<Lock> write_lock = Codec<Lock>::Decode(in);
-  if (!write_lock.ok()) return write_lock.status();
-  absl::StatusOr<bool> bounded = in.GetBool();
-  if (!bounded.ok()) return bounded.status();
-  std::optional<Semaphore> slots;
-  if (*bounded) {
-    absl::StatusOr<Semaphore> semaphore = Codec<Semaphore>::Decode(in);
-    if (!semaphore.ok()) return semaphore.status();
-    slots = *std::move(semaphore);
+  absl::StatusOr<std::shared_ptr<const SharedParts>> parts =
+      DecodeSharedParts(in);
+  if (!parts.ok()) return parts.status();
+  const size_t size = (*parts)->memory->bytes().size();
+  if (size < kRingOffset || (*parts)->semaphores.size() != kSemaphores) {
+    return absl::InvalidArgumentError(
+        "malformed launch request: not a Queue's shared state");
   }
-  absl::StatusOr<RawValue<int64_t>> size = Codec<RawValue<int64_t>>::Decode(in);
-  if (!size.ok()) return size.status();
-  absl::StatusOr<std::shared_ptr<ConnectionCore>> reader =
-      DecodeConnectionCore(in);
-  if (!reader.ok()) return reader.status();
-  absl::StatusOr<std::shared_ptr<ConnectionCore>> writer =
-      DecodeConnectionCore(in);
-  if (!writer.ok()) return writer.status();
-  if (!(*reader)->readable() || !(*writer)->writable() ||
-      *maxsize > static_cast<uint64_t>(INT64_MAX) ||
-      *bounded != (*maxsize > 0)) {
-    return absl::InvalidArgumentError("malformed launch request: a Queue");
+  const QueueState& state = StateOf<QueueState>(**parts);
+  if (state.capacity == 0 || state.capacity % kRingAlign != 0 ||
+      state.capacity > kMaxRingBytes || size - kRingOffset < state.capacity ||
+      state.maxsize < 0) {
+    return absl::InvalidArgumentError(
+        "malformed launch request: not a Queue's shared state");
   }
-  return std::make_shared<QueueCore>(
-      *std::move(reader), *std::move(writer), *std::move(read_lock),
-      *std::move(write_lock), std::move(slots), *std::move(size),
-      static_cast<int64_t>(*maxsize));
+  return std::make_shared<QueueCore>(*std::move(parts));
 }
 
 }  // namespace mproc::internal

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -151,9 +152,7 @@ TEST_P(ConformanceTest, ABoundedQueueHoldsBackAProducerUntilItemsAreTaken) {
 }
 
 TEST_P(ConformanceTest, AProducerThatExitsRightAfterPutLosesNothing) {
-  // Fewer than the OS holds without a consumer (about 270 small items in a
-  // Linux socket: api/queue.h).
-  constexpr int64_t kItems = 100;
+  constexpr int64_t kItems = 1000;
   ASSERT_OK_AND_ASSIGN(Queue<int64_t> queue, Queue<int64_t>::Create(ctx()));
   Process producer =
       RunToEnd(Target(&workloads::PutRange, queue, int64_t{0}, kItems));
@@ -193,6 +192,184 @@ TEST_P(ConformanceTest, AClosedQueueRefusesPutAndGet) {
                                     HasSubstr("Queue is closed")));
   EXPECT_THAT(copy.Get(kShort), StatusIs(absl::StatusCode::kFailedPrecondition,
                                          HasSubstr("Queue is closed")));
+}
+
+TEST_P(ConformanceTest, AnUnboundedQueueHoldsManyItemsWithoutAConsumer) {
+  // Far more than a pipe or socket holds: the ring is the only buffer.
+  constexpr int64_t kItems = 100'000;
+  ASSERT_OK_AND_ASSIGN(Queue<int64_t> queue, Queue<int64_t>::Create(ctx()));
+  for (int64_t i = 0; i < kItems; ++i) {
+    ASSERT_OK(queue.Put(i, absl::ZeroDuration())) << "item " << i;
+  }
+  EXPECT_EQ(queue.QSize(), kItems);
+  EXPECT_FALSE(queue.Full());  // unbounded
+  Process consumer = RunToEnd(Target(&workloads::DrainRange, queue, kItems));
+  EXPECT_EQ(consumer.exitcode(), 0);
+  EXPECT_TRUE(queue.Empty());
+}
+
+TEST_P(ConformanceTest, AQueueCarriesItemsOfManySizesAroundItsRing) {
+  // A 4 KiB ring: items up to the largest that fits (a 4090-byte string is
+  // 4092 bytes encoded, a 4096-byte record) wrap around it many times, and
+  // the producer waits for room.
+  constexpr int64_t kCapacity = 4096;
+  ASSERT_OK_AND_ASSIGN(
+      Queue<std::string> queue,
+      Queue<std::string>::Create(ctx(), 0, {.capacity_bytes = kCapacity}));
+  EXPECT_EQ(queue.capacity_bytes(), kCapacity);
+  std::vector<int64_t> sizes;
+  for (int64_t round = 0; round < 3; ++round) {
+    for (int64_t size = 0; size < 40; ++size) sizes.push_back(size);
+    for (int64_t size : {100, 1000, 2047, 2048, 3000, 4000, 4088, 4089, 4090}) {
+      sizes.push_back(size);
+    }
+    for (int64_t size = 4090; size > 0; size /= 3) sizes.push_back(size);
+  }
+  Process producer =
+      ctx().NewProcess(Target(&workloads::PutStrings, queue, sizes));
+  ASSERT_OK(producer.Start());
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    absl::StatusOr<std::string> item = queue.Get(kWait);
+    ASSERT_OK(item.status()) << "item " << i;
+    ASSERT_EQ(*item, workloads::PatternString(sizes[i], i)) << "item " << i;
+  }
+  ASSERT_OK(producer.Join(kWait));
+  EXPECT_EQ(producer.exitcode(), 0);
+  EXPECT_TRUE(queue.Empty());
+}
+
+TEST_P(ConformanceTest, AnItemLargerThanTheRingIsRefused) {
+  ASSERT_OK_AND_ASSIGN(
+      Queue<std::string> queue,
+      Queue<std::string>::Create(ctx(), 0, {.capacity_bytes = 256}));
+  EXPECT_THAT(queue.Put(std::string(300, 'x')),
+              StatusIs(absl::StatusCode::kResourceExhausted,
+                       HasSubstr("capacity_bytes")));
+  // 250 bytes + 2 length bytes + 4 = 256: the whole ring.
+  ASSERT_OK(queue.Put(std::string(250, 'y'), absl::ZeroDuration()));
+  EXPECT_THAT(queue.Put("z", kShort),
+              StatusIs(absl::StatusCode::kDeadlineExceeded,
+                       HasSubstr("queue is full")));
+  EXPECT_THAT(queue.Get(), Holds(std::string(250, 'y')));
+  EXPECT_TRUE(queue.Empty());
+  EXPECT_THAT(Queue<int64_t>::Create(ctx(), 0, {.capacity_bytes = 8}),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST_P(ConformanceTest, AConsumerKilledWhileItHoldsTheQueueLockTakesNothing) {
+  constexpr int64_t kItems = 10;
+  ASSERT_OK_AND_ASSIGN(Queue<int64_t> queue, Queue<int64_t>::Create(ctx()));
+  ASSERT_OK_AND_ASSIGN(Event held, Event::Create(ctx()));
+  ASSERT_OK_AND_ASSIGN(Event never, Event::Create(ctx()));
+  for (int64_t i = 0; i < kItems; ++i) ASSERT_OK(queue.Put(i));
+  // The consumer has copied item 0 out, and is killed before removing it.
+  Process consumer = ctx().NewProcess(
+      Target(&workloads::HoldQueueLockInGet, queue, held, never));
+  ASSERT_OK(consumer.Start());
+  ASSERT_THAT(held.Wait(kWait), Holds(true));
+  ASSERT_OK(consumer.Kill());
+  ASSERT_OK(consumer.Join(kWait));
+  EXPECT_EQ(consumer.exitcode(), -9);
+  // Its lock is taken over; every item is still there, once, in order.
+  for (int64_t i = 0; i < kItems; ++i) ASSERT_THAT(queue.Get(kWait), Holds(i));
+  EXPECT_THAT(queue.Get(kShort), StatusIs(absl::StatusCode::kDeadlineExceeded));
+  ASSERT_OK(queue.Put(kItems));
+  EXPECT_THAT(queue.Get(kWait), Holds(kItems));
+}
+
+TEST_P(ConformanceTest,
+       AProducerKilledWhileItHoldsTheQueueLockLosesOnlyItsItem) {
+  constexpr int64_t kItems = 10;
+  ASSERT_OK_AND_ASSIGN(Queue<int64_t> queue, Queue<int64_t>::Create(ctx()));
+  ASSERT_OK_AND_ASSIGN(Event held, Event::Create(ctx()));
+  ASSERT_OK_AND_ASSIGN(Event never, Event::Create(ctx()));
+  for (int64_t i = 0; i < kItems; ++i) ASSERT_OK(queue.Put(i));
+  // The producer has written item 99's bytes, and is killed before
+  // publishing it.
+  Process producer = ctx().NewProcess(
+      Target(&workloads::HoldQueueLockInPut, queue, int64_t{99}, held, never));
+  ASSERT_OK(producer.Start());
+  ASSERT_THAT(held.Wait(kWait), Holds(true));
+  ASSERT_OK(producer.Kill());
+  ASSERT_OK(producer.Join(kWait));
+  EXPECT_EQ(producer.exitcode(), -9);
+  for (int64_t i = 0; i < kItems; ++i) ASSERT_THAT(queue.Get(kWait), Holds(i));
+  EXPECT_THAT(queue.Get(kShort), StatusIs(absl::StatusCode::kDeadlineExceeded));
+  ASSERT_OK(queue.Put(kItems));  // written where item 99 was begun
+  EXPECT_THAT(queue.Get(kWait), Holds(kItems));
+}
+
+TEST_P(ConformanceTest, ASimpleQueuePassesItemsBetweenProcesses) {
+  constexpr int64_t kItems = 200;
+  ASSERT_OK_AND_ASSIGN(SimpleQueue<int64_t> to_child,
+                       SimpleQueue<int64_t>::Create(ctx()));
+  ASSERT_OK_AND_ASSIGN(SimpleQueue<int64_t> from_child,
+                       SimpleQueue<int64_t>::Create(ctx()));
+  EXPECT_TRUE(to_child.Empty());
+  Process child = ctx().NewProcess(
+      Target(&workloads::DoubleItems, to_child, from_child, kItems));
+  ASSERT_OK(child.Start());
+  for (int64_t i = 0; i < kItems; ++i) ASSERT_OK(to_child.Put(i));
+  for (int64_t i = 0; i < kItems; ++i) {
+    ASSERT_THAT(from_child.Get(kWait), Holds(2 * i));
+  }
+  ASSERT_OK(child.Join(kWait));
+  EXPECT_EQ(child.exitcode(), 0);
+  EXPECT_TRUE(from_child.Empty());
+  EXPECT_THAT(from_child.Get(kShort),
+              StatusIs(absl::StatusCode::kDeadlineExceeded));
+  from_child.Close();
+  EXPECT_TRUE(from_child.closed());
+  EXPECT_THAT(from_child.Put(1), StatusIs(absl::StatusCode::kFailedPrecondition,
+                                          HasSubstr("Queue is closed")));
+}
+
+TEST_P(ConformanceTest, AJoinableQueueCountsUnfinishedTasks) {
+  ASSERT_OK_AND_ASSIGN(JoinableQueue<int64_t> queue,
+                       JoinableQueue<int64_t>::Create(ctx()));
+  EXPECT_OK(queue.Join(kShort));  // nothing put: nothing unfinished
+  EXPECT_THAT(queue.TaskDone(),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("task_done() called too many times")));
+  ASSERT_OK(queue.Put(1));
+  ASSERT_OK(queue.Put(2));
+  EXPECT_THAT(queue.Join(kShort), StatusIs(absl::StatusCode::kDeadlineExceeded,
+                                           HasSubstr("2 items")));
+  EXPECT_THAT(queue.Get(), Holds(1));
+  ASSERT_OK(queue.TaskDone());  // done before it is taken counts too
+  ASSERT_OK(queue.TaskDone());
+  EXPECT_OK(queue.Join(absl::ZeroDuration()));
+  EXPECT_THAT(queue.TaskDone(),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(queue.Get(), Holds(2));
+}
+
+TEST_P(ConformanceTest, AJoinableQueueJoinReturnsOnceChildrenMarkedAllDone) {
+  constexpr int64_t kConsumers = 2;
+  constexpr int64_t kItems = 100;
+  ASSERT_OK_AND_ASSIGN(JoinableQueue<int64_t> queue,
+                       JoinableQueue<int64_t>::Create(ctx()));
+  ASSERT_OK_AND_ASSIGN(Queue<int64_t> taken, Queue<int64_t>::Create(ctx()));
+  std::vector<TargetCall> targets;
+  for (int64_t c = 0; c < kConsumers; ++c) {
+    targets.push_back(
+        Target(&workloads::TakeAndMarkDone, queue, taken, kItems / kConsumers));
+  }
+  std::vector<Process> consumers = StartAll(ctx(), targets);
+  for (int64_t i = 0; i < kItems; ++i) ASSERT_OK(queue.Put(i));
+  ASSERT_OK(queue.Join(kWait));
+  // Each child put its item on `taken` before marking it done.
+  EXPECT_EQ(taken.QSize(), kItems);
+  std::set<int64_t> seen;
+  for (int64_t i = 0; i < kItems; ++i) {
+    absl::StatusOr<int64_t> item = taken.Get(absl::ZeroDuration());
+    ASSERT_OK(item.status());
+    EXPECT_TRUE(seen.insert(*item).second) << "taken twice: " << *item;
+  }
+  EXPECT_EQ(seen.size(), static_cast<size_t>(kItems));
+  JoinAllSucceeded(consumers);
+  EXPECT_THAT(queue.TaskDone(),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
 }
 
 }  // namespace

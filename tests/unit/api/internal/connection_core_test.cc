@@ -186,41 +186,6 @@ TEST(ConnectionCoreTest, DestroyingTheCoreReleasesTheEnd) {
   EXPECT_EQ(end->closes, 1);
 }
 
-TEST(ConnectionCoreTest, RecvWholeReadsExactlyOneFrameAndNothingAhead) {
-  Fixture f;
-  const std::string second = Frame("two");
-  f.end->chunks = {Frame("one") + second};
-  ASSERT_OK_AND_ASSIGN(std::string first,
-                       f.core.RecvWhole(absl::InfinitePast()));
-  EXPECT_EQ(first, "one");
-  EXPECT_FALSE(f.core.HasBufferedBytes());
-  ASSERT_EQ(f.end->chunks.size(), 1u);
-  EXPECT_EQ(f.end->chunks.front(), second);  // still in the stream
-  ASSERT_OK_AND_ASSIGN(std::string next,
-                       f.core.RecvWhole(absl::InfinitePast()));
-  EXPECT_EQ(next, "two");
-  EXPECT_THAT(f.core.RecvWhole(absl::InfinitePast()),
-              StatusIs(absl::StatusCode::kDeadlineExceeded));
-}
-
-TEST(ConnectionCoreTest, RecvWholeSeesEndOfStreamBetweenAndWithinFrames) {
-  Fixture between;
-  between.end->eof = true;
-  EXPECT_THAT(
-      between.core.RecvWhole(absl::InfiniteFuture()),
-      StatusIs(absl::StatusCode::kUnavailable, HasSubstr("end of stream")));
-  Fixture within;
-  within.end->chunks = {Frame("cut short").substr(0, 6)};
-  within.end->eof = true;
-  EXPECT_THAT(within.core.RecvWhole(absl::InfiniteFuture()),
-              StatusIs(absl::StatusCode::kUnavailable,
-                       HasSubstr("middle of a message")));
-  Fixture oversized;
-  oversized.end->chunks = {std::string("\xff\xff\xff\xff", 4)};
-  EXPECT_THAT(oversized.core.RecvWhole(absl::InfinitePast()),
-              StatusIs(absl::StatusCode::kInvalidArgument));
-}
-
 TEST(ConnectionCoreTest, DecodeRefusesMalformedDirections) {
   ByteWriter out;
   out.PutVarint(0);  // neither readable nor writable

@@ -32,6 +32,23 @@ Process ConformanceTest::RunToEnd(TargetCall target, ProcessOptions options) {
   return process;
 }
 
+std::vector<Process> ConformanceTest::StartAll(
+    const std::vector<TargetCall>& targets) {
+  std::vector<Process> processes;
+  for (const TargetCall& target : targets) {
+    processes.push_back(ctx().NewProcess(target));
+    EXPECT_OK(processes.back().Start());
+  }
+  return processes;
+}
+
+void ConformanceTest::JoinAllSucceeded(std::vector<Process>& processes) {
+  for (Process& p : processes) {
+    EXPECT_OK(p.Join(kDeadline));
+    EXPECT_EQ(p.exitcode(), 0) << p.name();
+  }
+}
+
 std::string ConformanceName(
     const ::testing::TestParamInfo<BackendUnderTest>& info) {
   return info.param.label;

@@ -28,6 +28,7 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "absl/time/time.h"
 #include "api/context.h"
@@ -112,6 +113,12 @@ class ConformanceTest : public ::testing::TestWithParam<BackendUnderTest> {
 
   // Starts and joins a child running `target`; fails the test on error.
   Process RunToEnd(TargetCall target, ProcessOptions options = {});
+
+  // Starts a child for each of `targets`, in order; fails the test on error.
+  std::vector<Process> StartAll(const std::vector<TargetCall>& targets);
+
+  // Joins each of `processes`; fails the test unless each exited with 0.
+  static void JoinAllSucceeded(std::vector<Process>& processes);
 
  private:
   std::optional<Context> context_;

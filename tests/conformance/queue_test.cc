@@ -21,6 +21,7 @@
 namespace mproc::conformance {
 namespace {
 
+using ::mproc::testing::HoldsValue;
 using ::mproc::testing::StatusIs;
 using ::testing::HasSubstr;
 
@@ -30,34 +31,6 @@ constexpr absl::Duration kShort = absl::Milliseconds(20);
 // Producer p puts kBase * p + i.
 constexpr int64_t kBase = 1'000'000;
 
-MATCHER_P(Holds, inner,
-          absl::StrCat(negation ? "is not OK or does not hold "
-                                : "is OK and holds ",
-                       ::testing::PrintToString(inner))) {
-  if (!arg.ok()) {
-    *result_listener << "status " << arg.status();
-    return false;
-  }
-  return ::testing::ExplainMatchResult(inner, *arg, result_listener);
-}
-
-std::vector<Process> StartAll(const Context& ctx,
-                              const std::vector<TargetCall>& targets) {
-  std::vector<Process> processes;
-  for (const TargetCall& target : targets) {
-    processes.push_back(ctx.NewProcess(target));
-    EXPECT_OK(processes.back().Start());
-  }
-  return processes;
-}
-
-void JoinAllSucceeded(std::vector<Process>& processes) {
-  for (Process& p : processes) {
-    EXPECT_OK(p.Join(kWait));
-    EXPECT_EQ(p.exitcode(), 0) << p.name();
-  }
-}
-
 TEST_P(ConformanceTest, QueueKeepsEachProducersOrder) {
   constexpr int64_t kProducers = 4;
   constexpr int64_t kItems = 1000;
@@ -66,7 +39,7 @@ TEST_P(ConformanceTest, QueueKeepsEachProducersOrder) {
   for (int64_t p = 0; p < kProducers; ++p) {
     targets.push_back(Target(&workloads::PutRange, queue, kBase * p, kItems));
   }
-  std::vector<Process> producers = StartAll(ctx(), targets);
+  std::vector<Process> producers = StartAll(targets);
   std::vector<int64_t> next(kProducers, 0);
   for (int64_t n = 0; n < kProducers * kItems; ++n) {
     absl::StatusOr<int64_t> item = queue.Get(kWait);
@@ -97,7 +70,7 @@ TEST_P(ConformanceTest, QueueWithEightProducersAndFourConsumersLosesNothing) {
   for (int64_t p = 0; p < kProducers; ++p) {
     targets.push_back(Target(&workloads::PutRange, work, kBase * p, kItems));
   }
-  std::vector<Process> processes = StartAll(ctx(), targets);
+  std::vector<Process> processes = StartAll(targets);
   std::set<int64_t> seen;
   for (int64_t n = 0; n < kProducers * kItems; ++n) {
     absl::StatusOr<int64_t> item = done.Get(kWait);
@@ -126,10 +99,10 @@ TEST_P(ConformanceTest, ABoundedQueueTimesOutWhenFullAndWhenEmpty) {
                        HasSubstr("queue is full")));
   EXPECT_THAT(queue.Put("c", absl::ZeroDuration()),
               StatusIs(absl::StatusCode::kDeadlineExceeded));
-  EXPECT_THAT(queue.Get(), Holds("a"));
+  EXPECT_THAT(queue.Get(), HoldsValue("a"));
   ASSERT_OK(queue.Put("c", kShort));  // the timed-out Puts left no trace
-  EXPECT_THAT(queue.Get(), Holds("b"));
-  EXPECT_THAT(queue.Get(), Holds("c"));
+  EXPECT_THAT(queue.Get(), HoldsValue("b"));
+  EXPECT_THAT(queue.Get(), HoldsValue("c"));
   EXPECT_TRUE(queue.Empty());
   EXPECT_THAT(queue.Get(kShort), StatusIs(absl::StatusCode::kDeadlineExceeded,
                                           HasSubstr("queue is empty")));
@@ -144,7 +117,7 @@ TEST_P(ConformanceTest, ABoundedQueueHoldsBackAProducerUntilItemsAreTaken) {
       Target(&workloads::PutRange, queue, int64_t{0}, int64_t{50}));
   ASSERT_OK(producer.Start());
   for (int64_t i = 0; i < 50; ++i) {
-    ASSERT_THAT(queue.Get(kWait), Holds(i));
+    ASSERT_THAT(queue.Get(kWait), HoldsValue(i));
     EXPECT_LE(queue.QSize(), 2);
   }
   ASSERT_OK(producer.Join(kWait));
@@ -160,7 +133,7 @@ TEST_P(ConformanceTest, AProducerThatExitsRightAfterPutLosesNothing) {
   // The producer has ended: every item it put is still there.
   EXPECT_EQ(queue.QSize(), kItems);
   for (int64_t i = 0; i < kItems; ++i) {
-    ASSERT_THAT(queue.Get(absl::ZeroDuration()), Holds(i));
+    ASSERT_THAT(queue.Get(absl::ZeroDuration()), HoldsValue(i));
   }
   EXPECT_THAT(queue.Get(kShort), StatusIs(absl::StatusCode::kDeadlineExceeded));
 }
@@ -171,14 +144,14 @@ TEST_P(ConformanceTest, AConsumerKilledWhileBlockedInGetLeavesTheQueueUsable) {
   Process consumer =
       ctx().NewProcess(Target(&workloads::BlockInGet, queue, started));
   ASSERT_OK(consumer.Start());
-  ASSERT_THAT(started.Wait(kWait), Holds(true));
+  ASSERT_THAT(started.Wait(kWait), HoldsValue(true));
   ASSERT_OK(consumer.Kill());
   ASSERT_OK(consumer.Join(kWait));
   EXPECT_EQ(consumer.exitcode(), -9);
   ASSERT_OK(queue.Put(5));
-  EXPECT_THAT(queue.Get(kWait), Holds(5));
+  EXPECT_THAT(queue.Get(kWait), HoldsValue(5));
   ASSERT_OK(queue.Put(6));
-  EXPECT_THAT(queue.Get(kWait), Holds(6));
+  EXPECT_THAT(queue.Get(kWait), HoldsValue(6));
 }
 
 TEST_P(ConformanceTest, AClosedQueueRefusesPutAndGet) {
@@ -250,7 +223,7 @@ TEST_P(ConformanceTest, AnItemLargerThanTheRingIsRefused) {
   EXPECT_THAT(queue.Put("z", kShort),
               StatusIs(absl::StatusCode::kDeadlineExceeded,
                        HasSubstr("queue is full")));
-  EXPECT_THAT(queue.Get(), Holds(std::string(250, 'y')));
+  EXPECT_THAT(queue.Get(), HoldsValue(std::string(250, 'y')));
   EXPECT_TRUE(queue.Empty());
   EXPECT_THAT(Queue<int64_t>::Create(ctx(), 0, {.capacity_bytes = 8}),
               StatusIs(absl::StatusCode::kInvalidArgument));
@@ -266,15 +239,16 @@ TEST_P(ConformanceTest, AConsumerKilledWhileItHoldsTheQueueLockTakesNothing) {
   Process consumer = ctx().NewProcess(
       Target(&workloads::HoldQueueLockInGet, queue, held, never));
   ASSERT_OK(consumer.Start());
-  ASSERT_THAT(held.Wait(kWait), Holds(true));
+  ASSERT_THAT(held.Wait(kWait), HoldsValue(true));
   ASSERT_OK(consumer.Kill());
   ASSERT_OK(consumer.Join(kWait));
   EXPECT_EQ(consumer.exitcode(), -9);
   // Its lock is taken over; every item is still there, once, in order.
-  for (int64_t i = 0; i < kItems; ++i) ASSERT_THAT(queue.Get(kWait), Holds(i));
+  for (int64_t i = 0; i < kItems; ++i)
+    ASSERT_THAT(queue.Get(kWait), HoldsValue(i));
   EXPECT_THAT(queue.Get(kShort), StatusIs(absl::StatusCode::kDeadlineExceeded));
   ASSERT_OK(queue.Put(kItems));
-  EXPECT_THAT(queue.Get(kWait), Holds(kItems));
+  EXPECT_THAT(queue.Get(kWait), HoldsValue(kItems));
 }
 
 TEST_P(ConformanceTest,
@@ -289,14 +263,15 @@ TEST_P(ConformanceTest,
   Process producer = ctx().NewProcess(
       Target(&workloads::HoldQueueLockInPut, queue, int64_t{99}, held, never));
   ASSERT_OK(producer.Start());
-  ASSERT_THAT(held.Wait(kWait), Holds(true));
+  ASSERT_THAT(held.Wait(kWait), HoldsValue(true));
   ASSERT_OK(producer.Kill());
   ASSERT_OK(producer.Join(kWait));
   EXPECT_EQ(producer.exitcode(), -9);
-  for (int64_t i = 0; i < kItems; ++i) ASSERT_THAT(queue.Get(kWait), Holds(i));
+  for (int64_t i = 0; i < kItems; ++i)
+    ASSERT_THAT(queue.Get(kWait), HoldsValue(i));
   EXPECT_THAT(queue.Get(kShort), StatusIs(absl::StatusCode::kDeadlineExceeded));
   ASSERT_OK(queue.Put(kItems));  // written where item 99 was begun
-  EXPECT_THAT(queue.Get(kWait), Holds(kItems));
+  EXPECT_THAT(queue.Get(kWait), HoldsValue(kItems));
 }
 
 TEST_P(ConformanceTest, ASimpleQueuePassesItemsBetweenProcesses) {
@@ -311,7 +286,7 @@ TEST_P(ConformanceTest, ASimpleQueuePassesItemsBetweenProcesses) {
   ASSERT_OK(child.Start());
   for (int64_t i = 0; i < kItems; ++i) ASSERT_OK(to_child.Put(i));
   for (int64_t i = 0; i < kItems; ++i) {
-    ASSERT_THAT(from_child.Get(kWait), Holds(2 * i));
+    ASSERT_THAT(from_child.Get(kWait), HoldsValue(2 * i));
   }
   ASSERT_OK(child.Join(kWait));
   EXPECT_EQ(child.exitcode(), 0);
@@ -335,13 +310,13 @@ TEST_P(ConformanceTest, AJoinableQueueCountsUnfinishedTasks) {
   ASSERT_OK(queue.Put(2));
   EXPECT_THAT(queue.Join(kShort), StatusIs(absl::StatusCode::kDeadlineExceeded,
                                            HasSubstr("2 items")));
-  EXPECT_THAT(queue.Get(), Holds(1));
+  EXPECT_THAT(queue.Get(), HoldsValue(1));
   ASSERT_OK(queue.TaskDone());  // done before it is taken counts too
   ASSERT_OK(queue.TaskDone());
   EXPECT_OK(queue.Join(absl::ZeroDuration()));
   EXPECT_THAT(queue.TaskDone(),
               StatusIs(absl::StatusCode::kFailedPrecondition));
-  EXPECT_THAT(queue.Get(), Holds(2));
+  EXPECT_THAT(queue.Get(), HoldsValue(2));
 }
 
 TEST_P(ConformanceTest, AJoinableQueueJoinReturnsOnceChildrenMarkedAllDone) {
@@ -355,7 +330,7 @@ TEST_P(ConformanceTest, AJoinableQueueJoinReturnsOnceChildrenMarkedAllDone) {
     targets.push_back(
         Target(&workloads::TakeAndMarkDone, queue, taken, kItems / kConsumers));
   }
-  std::vector<Process> consumers = StartAll(ctx(), targets);
+  std::vector<Process> consumers = StartAll(targets);
   for (int64_t i = 0; i < kItems; ++i) ASSERT_OK(queue.Put(i));
   ASSERT_OK(queue.Join(kWait));
   // Each child put its item on `taken` before marking it done.

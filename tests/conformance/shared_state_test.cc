@@ -27,28 +27,11 @@ constexpr absl::Duration kWait = absl::Seconds(30);
 
 constexpr int64_t kIncrements = 10'000;
 
-std::vector<Process> StartAll(const Context& ctx,
-                              const std::vector<TargetCall>& targets) {
-  std::vector<Process> processes;
-  for (const TargetCall& target : targets) {
-    processes.push_back(ctx.NewProcess(target));
-    EXPECT_OK(processes.back().Start());
-  }
-  return processes;
-}
-
-void JoinAllSucceeded(std::vector<Process>& processes) {
-  for (Process& p : processes) {
-    EXPECT_OK(p.Join(kWait));
-    EXPECT_EQ(p.exitcode(), 0) << p.name();
-  }
-}
-
 TEST_P(ConformanceTest, ValueUnderItsLockCountsEveryIncrement) {
   ASSERT_OK_AND_ASSIGN(Value<int64_t> total, Value<int64_t>::Create(ctx(), 0));
   std::vector<TargetCall> targets(
       kProcesses, Target(&workloads::IncrementUnderLock, total, kIncrements));
-  std::vector<Process> processes = StartAll(ctx(), targets);
+  std::vector<Process> processes = StartAll(targets);
   JoinAllSucceeded(processes);
   EXPECT_THAT(total.Get(), HoldsValue(kProcesses * kIncrements));
 }
@@ -68,7 +51,7 @@ TEST_P(ConformanceTest, WithoutTheLockIncrementsAreLost) {
     std::vector<TargetCall> targets(
         kProcesses, Target(&workloads::IncrementWithoutLock, total,
                            kRacyIncrements, start));
-    std::vector<Process> processes = StartAll(ctx(), targets);
+    std::vector<Process> processes = StartAll(targets);
     JoinAllSucceeded(processes);
     EXPECT_LE(total.Load(), kProcesses * kRacyIncrements);
     lost = total.Load() < kProcesses * kRacyIncrements;
@@ -132,7 +115,7 @@ TEST_P(ConformanceTest, SemaphoreBoundsHowManyProcessesAreInside) {
   std::vector<TargetCall> targets(
       kProcesses,
       Target(&workloads::UseSemaphore, slots, inside, over, 2, 2000));
-  std::vector<Process> processes = StartAll(ctx(), targets);
+  std::vector<Process> processes = StartAll(targets);
   JoinAllSucceeded(processes);
   EXPECT_EQ(over.Load(), 0);
   EXPECT_EQ(inside.Load(), 0);
@@ -171,7 +154,7 @@ TEST_P(ConformanceTest, ConditionNotifyWakesOneNotifyAllWakesTheRest) {
   const int64_t timeout_millis = absl::ToInt64Milliseconds(kDeadline);
   std::vector<TargetCall> targets(3, Target(&workloads::WaitForNotify, cond,
                                             waiting, woken, timeout_millis));
-  std::vector<Process> processes = StartAll(ctx(), targets);
+  std::vector<Process> processes = StartAll(targets);
   // All three are waiting once each counted itself and released the lock.
   ASSERT_OK(cond.Acquire().status());
   // (The children do not notify: poll, releasing the lock between looks.)
@@ -219,7 +202,7 @@ TEST_P(ConformanceTest, BarrierHoldsFourPartiesForAHundredRounds) {
                        RawArray<int64_t>::Create(ctx(), kRounds));
   std::vector<TargetCall> targets(
       kProcesses, Target(&workloads::BarrierRounds, barrier, arrived, kRounds));
-  std::vector<Process> processes = StartAll(ctx(), targets);
+  std::vector<Process> processes = StartAll(targets);
   JoinAllSucceeded(processes);
   for (int64_t round = 0; round < kRounds; ++round) {
     EXPECT_EQ(arrived.Load(round), kProcesses);
@@ -254,7 +237,7 @@ TEST_P(ConformanceTest, ArrayIsFilledByChildren) {
     targets.push_back(Target(&workloads::FillArray, out, i * kSize / kProcesses,
                              (i + 1) * kSize / kProcesses));
   }
-  std::vector<Process> processes = StartAll(ctx(), targets);
+  std::vector<Process> processes = StartAll(targets);
   JoinAllSucceeded(processes);
   ASSERT_OK_AND_ASSIGN(std::vector<double> all, out.Snapshot());
   for (int64_t i = 0; i < kSize; ++i) EXPECT_EQ(all[i], i * 0.5) << i;

@@ -46,10 +46,11 @@
 // again); `kOutOfRange` for a bad index; `kInvalidArgument` when an item
 // cannot be decoded as T; `kNotFound` for a missing dict key (Get, Pop,
 // Erase); `kDeadlineExceeded` for a queue's Put or Get past its timeout;
-// `kAborted` for a lock taken from a holder that ended; `kResourceExhausted` for an item or a reply larger
-// than one frame (64 MiB: that call alone fails, the connection goes on) or
-// when the server has too many connections; `kUnauthenticated` when the
-// server (or the client) cannot prove it holds the Manager's authkey.
+// `kAborted` for a lock taken from a holder that ended; `kResourceExhausted`
+// for an item or a reply larger than one frame (64 MiB: that call alone fails,
+// the connection goes on) or when the server has too many connections;
+// `kUnauthenticated` when the server (or the client) cannot prove it holds the
+// Manager's authkey.
 
 #ifndef MPROC_API_MANAGER_H_
 #define MPROC_API_MANAGER_H_

@@ -35,8 +35,8 @@ absl::Status UseEveryTypeInGrandchild(NameDict dict, QueueProxy<int64_t> queue,
   if (absl::Status s = child.Start(); !s.ok()) return s;
   if (absl::Status s = child.Join(); !s.ok()) return s;
   if (child.exitcode() != 0) {
-    return absl::InternalError(absl::StrCat("grandchild exitcode ",
-                                            child.exitcode().value_or(-1000)));
+    return absl::InternalError(
+        absl::StrCat("grandchild exitcode ", child.exitcode().value_or(-1000)));
   }
   return UseEveryType(dict, queue, lock, event, value, tag);
 }

@@ -22,7 +22,8 @@ using NameDict = DictProxy<std::string, int64_t>;
 
 // Uses each type once with `tag`: dict["tag-<tag>"] = tag; queue.Put(tag);
 // under `lock`, value += tag; then event.Set().
-[[nodiscard]] absl::Status UseEveryType(NameDict dict, QueueProxy<int64_t> queue,
+[[nodiscard]] absl::Status UseEveryType(NameDict dict,
+                                        QueueProxy<int64_t> queue,
                                         LockProxy lock, EventProxy event,
                                         ValueProxy<int64_t> value, int64_t tag);
 

@@ -20,10 +20,9 @@ size_t VarintSize(uint64_t value) {
 absl::Status ReplyTooLarge(
     size_t size, size_t limit,
     absl::string_view what_to_do = "read the list item by item with Get") {
-  return absl::ResourceExhaustedError(
-      absl::StrCat("the result (", size,
-                   " bytes) is too large for one reply (at most ", limit,
-                   " bytes); ", what_to_do));
+  return absl::ResourceExhaustedError(absl::StrCat(
+      "the result (", size, " bytes) is too large for one reply (at most ",
+      limit, " bytes); ", what_to_do));
 }
 
 constexpr absl::string_view kStoreSmallerItems = "store smaller items";
@@ -197,7 +196,8 @@ absl::Status ManagerStore::ApplyToDict(Op op, ByteReader& in,
       if (it != items.end()) {
         if (VarintSize(it->second.size()) + it->second.size() + 1 >
             max_reply_) {
-          return ReplyTooLarge(it->second.size(), max_reply_, kStoreSmallerItems);
+          return ReplyTooLarge(it->second.size(), max_reply_,
+                               kStoreSmallerItems);
         }
         reply.PutBytes(it->second);
       }
@@ -215,7 +215,8 @@ absl::Status ManagerStore::ApplyToDict(Op op, ByteReader& in,
       }
       if (op == Op::kDictPop) {
         if (VarintSize(it->second.size()) + it->second.size() > max_reply_) {
-          return ReplyTooLarge(it->second.size(), max_reply_, kStoreSmallerItems);
+          return ReplyTooLarge(it->second.size(), max_reply_,
+                               kStoreSmallerItems);
         }
         reply.PutBytes(it->second);
       }

@@ -93,9 +93,8 @@ absl::Status ManagerStore::ApplyBlocking(Op op, ByteReader& in,
       }
       return WaitThen(
           deadline, context,
-          [&]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
-            return !queue->items.empty();
-          },
+          [&]()
+              ABSL_NO_THREAD_SAFETY_ANALYSIS { return !queue->items.empty(); },
           [&]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
             reply.PutBytes(queue->items.front());
             queue->items.pop_front();

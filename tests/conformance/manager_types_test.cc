@@ -1,6 +1,8 @@
 // The Manager's dict, queue, lock, event and value proxies (issue 12 part 3,
 // docs/design.md §11): semantics, use from children and grandchildren,
 // proxies handed to running processes, a lock holder that dies.
+#include "workloads/manager_types.h"
+
 #include <algorithm>
 #include <cstdint>
 #include <string>
@@ -14,7 +16,6 @@
 #include "gtest/gtest.h"
 #include "tests/conformance/conformance.h"
 #include "tests/testing/status_matchers.h"
-#include "workloads/manager_types.h"
 
 namespace mproc::conformance {
 namespace {
@@ -30,8 +31,8 @@ TEST_P(ConformanceTest, ManagerDictSemantics) {
   ASSERT_OK_AND_ASSIGN(Manager manager, ctx().StartManager());
   ASSERT_OK_AND_ASSIGN(NameDict dict, (manager.Dict<std::string, int64_t>()));
   EXPECT_EQ(*dict.Size(), 0);
-  EXPECT_THAT(dict.Get("a"), StatusIs(absl::StatusCode::kNotFound,
-                                      HasSubstr("no such key")));
+  EXPECT_THAT(dict.Get("a"),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("no such key")));
   EXPECT_EQ(*dict.GetOr("a", -1), -1);
   ASSERT_OK(dict.Set("a", 1));  // pipelined
   ASSERT_OK(dict.SetSync("b", 2));
@@ -139,9 +140,9 @@ TEST_P(ConformanceTest, EveryManagerTypeWorksInChildrenAndGrandchildren) {
   ASSERT_OK(dict.Set("parent", -1));  // before Start: the children see it
   std::vector<Process> children;
   for (int64_t tag = 1; tag <= 2; ++tag) {
-    children.push_back(ctx().NewProcess(
-        Target(&workloads::UseEveryTypeInGrandchild, dict, queue, lock, event,
-               value, tag)));
+    children.push_back(
+        ctx().NewProcess(Target(&workloads::UseEveryTypeInGrandchild, dict,
+                                queue, lock, event, value, tag)));
     ASSERT_OK(children.back().Start());
   }
   for (Process& child : children) {
@@ -221,9 +222,9 @@ TEST_P(ConformanceTest, ManagerEventWaitAndSetAcrossProcesses) {
   Process early = RunToEnd(Target(&workloads::SetWhenSignalled, go, done, 20));
   EXPECT_EQ(early.exitcode(), 0);
   EXPECT_FALSE(*done.IsSet());
-  Process child = ctx().NewProcess(Target(
-      &workloads::SetWhenSignalled, go, done,
-      static_cast<int64_t>(absl::ToInt64Milliseconds(kDeadline))));
+  Process child = ctx().NewProcess(
+      Target(&workloads::SetWhenSignalled, go, done,
+             static_cast<int64_t>(absl::ToInt64Milliseconds(kDeadline))));
   ASSERT_OK(child.Start());
   EXPECT_FALSE(*done.Wait(absl::Milliseconds(20)));
   ASSERT_OK(go.Set());
@@ -255,8 +256,7 @@ TEST_P(ConformanceTest, ManagerProxySentThroughAPipeToARunningChild) {
   ASSERT_OK_AND_ASSIGN(Manager manager, ctx().StartManager());
   ASSERT_OK_AND_ASSIGN(auto ends, ctx().Pipe());
   auto& [here, there] = ends;
-  Process child =
-      ctx().NewProcess(Target(&workloads::FillDictFromPipe, there));
+  Process child = ctx().NewProcess(Target(&workloads::FillDictFromPipe, there));
   ASSERT_OK(child.Start());
   there.Close();
   // Made after the child started: it reaches it only through the pipe.
@@ -276,8 +276,8 @@ TEST_P(ConformanceTest, ManagerProxySentThroughAManagerQueueToARunningChild) {
   ASSERT_OK_AND_ASSIGN(QueueProxy<QueueProxy<int64_t>> inbox,
                        manager.Queue<QueueProxy<int64_t>>());
   constexpr int64_t kCount = 10;
-  Process child = ctx().NewProcess(
-      Target(&workloads::FillQueueFromQueue, inbox, kCount));
+  Process child =
+      ctx().NewProcess(Target(&workloads::FillQueueFromQueue, inbox, kCount));
   ASSERT_OK(child.Start());
   ASSERT_OK_AND_ASSIGN(QueueProxy<int64_t> queue, manager.Queue<int64_t>());
   ASSERT_OK(inbox.Put(queue));

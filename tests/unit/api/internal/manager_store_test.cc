@@ -8,9 +8,8 @@
 #include <string>
 #include <thread>
 
-#include "absl/time/clock.h"
-
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/status_matchers.h"
@@ -203,8 +202,8 @@ TEST(ManagerStoreTest, DictKeysOverTheReplyLimitAreRefused) {
   ManagerStore store(/*max_reply=*/100);
   const uint64_t d = Create(store, Op::kCreateDict);
   for (int i = 0; i < 20; ++i) {
-    ASSERT_OK(Apply(store, Op::kDictSet,
-                    IdBytes(d, {absl::StrCat("key", i), "v"})));
+    ASSERT_OK(
+        Apply(store, Op::kDictSet, IdBytes(d, {absl::StrCat("key", i), "v"})));
   }
   EXPECT_THAT(Apply(store, Op::kDictKeys, Fields(d)),
               StatusIs(absl::StatusCode::kResourceExhausted));
@@ -272,8 +271,8 @@ TEST(ManagerStoreTest, EventWaitTimesOutAsFalse) {
   const RequestContext waiting{.connection = 1,
                                .max_wait = absl::InfiniteDuration()};
   const absl::Time start = absl::Now();
-  EXPECT_FALSE(BoolOf(
-      Apply(store, Op::kEventWait, IdTimeout(e, 30'000), waiting)));
+  EXPECT_FALSE(
+      BoolOf(Apply(store, Op::kEventWait, IdTimeout(e, 30'000), waiting)));
   EXPECT_GE(absl::Now() - start, absl::Milliseconds(30));
   ASSERT_OK(Apply(store, Op::kEventSet, Fields(e)));
   EXPECT_TRUE(BoolOf(Apply(store, Op::kEventIsSet, Fields(e))));

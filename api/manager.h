@@ -31,6 +31,9 @@
 // has a Codec carrying the server's address and authkey: it can be a target
 // argument, or be sent to a process that is already running (through a
 // Pipe, a Manager queue or dict, ...), which then connects on first use.
+// Sending a proxy through a Pipe does not flush this process's pipelined
+// writes: make a synchronous call first (e.g. DictProxy::SetSync) when the
+// receiver must see them.
 //
 // The types (docs/design.md §11): ListProxy<T> (here), DictProxy<K, V>
 // (api/manager_dict.h), QueueProxy<T> (api/manager_queue.h), LockProxy and

@@ -42,8 +42,9 @@ absl::Status UseEveryTypeInGrandchild(NameDict dict, QueueProxy<int64_t> queue,
 }
 MPROC_REGISTER_TARGET(UseEveryTypeInGrandchild);
 
-absl::Status IncrementUnderLock(LockProxy lock, ValueProxy<int64_t> value,
-                                int64_t times) {
+absl::Status IncrementUnderManagerLock(LockProxy lock,
+                                       ValueProxy<int64_t> value,
+                                       int64_t times) {
   for (int64_t i = 0; i < times; ++i) {
     absl::StatusOr<bool> taken = lock.Acquire(absl::Seconds(30));
     if (!taken.ok()) return taken.status();
@@ -55,10 +56,10 @@ absl::Status IncrementUnderLock(LockProxy lock, ValueProxy<int64_t> value,
   }
   return absl::OkStatus();
 }
-MPROC_REGISTER_TARGET(IncrementUnderLock);
+MPROC_REGISTER_TARGET(IncrementUnderManagerLock);
 
-absl::Status HoldLockUntilKilled(LockProxy lock, EventProxy acquired,
-                                 EventProxy never) {
+absl::Status HoldManagerLockUntilKilled(LockProxy lock, EventProxy acquired,
+                                        EventProxy never) {
   absl::StatusOr<bool> taken = lock.Acquire(absl::Seconds(30));
   if (!taken.ok()) return taken.status();
   if (!*taken) return absl::DeadlineExceededError("lock not taken in 30 s");
@@ -66,9 +67,10 @@ absl::Status HoldLockUntilKilled(LockProxy lock, EventProxy acquired,
   absl::StatusOr<bool> set = never.Wait();
   if (!set.ok()) return set.status();
   return absl::FailedPreconditionError(
-      "HoldLockUntilKilled: `never` was set; the test should kill this child");
+      "HoldManagerLockUntilKilled: `never` was set; the test should kill this "
+      "child");
 }
-MPROC_REGISTER_TARGET(HoldLockUntilKilled);
+MPROC_REGISTER_TARGET(HoldManagerLockUntilKilled);
 
 absl::Status ReportRelease(LockProxy lock, ValueProxy<int64_t> code) {
   const absl::Status released = lock.Release();

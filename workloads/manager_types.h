@@ -34,15 +34,15 @@ using NameDict = DictProxy<std::string, int64_t>;
     ValueProxy<int64_t> value, int64_t tag);
 
 // `times` times: under `lock`, value = value + 1 (a read, then a write).
-[[nodiscard]] absl::Status IncrementUnderLock(LockProxy lock,
-                                              ValueProxy<int64_t> value,
-                                              int64_t times);
+[[nodiscard]] absl::Status IncrementUnderManagerLock(LockProxy lock,
+                                                     ValueProxy<int64_t> value,
+                                                     int64_t times);
 
 // Acquires `lock`, sets `acquired`, then waits on `never` (an event nobody
 // sets) until it is killed.
-[[nodiscard]] absl::Status HoldLockUntilKilled(LockProxy lock,
-                                               EventProxy acquired,
-                                               EventProxy never);
+[[nodiscard]] absl::Status HoldManagerLockUntilKilled(LockProxy lock,
+                                                      EventProxy acquired,
+                                                      EventProxy never);
 
 // Releases `lock` (held by another process) and stores the status code it
 // got in `code`.

@@ -131,19 +131,6 @@ absl::Status ManagerStore::Apply(Op op, ByteReader& in, ByteWriter& reply,
   }
 }
 
-template <typename T>
-absl::StatusOr<T*> ManagerStore::Find(Objects<T>& objects, ByteReader& in,
-                                      absl::string_view kind) {
-  absl::StatusOr<uint64_t> id = in.GetVarint();
-  if (!id.ok()) return id.status();
-  auto it = objects.find(*id);
-  if (it == objects.end()) {
-    return absl::NotFoundError(
-        absl::StrCat("the Manager has no ", kind, " ", *id));
-  }
-  return it->second.get();
-}
-
 absl::Status ManagerStore::ApplyToDict(Op op, ByteReader& in,
                                        ByteWriter& reply) {
   absl::StatusOr<Dict*> found = Find(dicts_, in, "dict");

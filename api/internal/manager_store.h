@@ -21,6 +21,8 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "api/internal/manager_protocol.h"
@@ -113,10 +115,20 @@ class ManagerStore {
   template <typename T>
   using Objects = absl::flat_hash_map<uint64_t, std::unique_ptr<T>>;
 
+  // The object whose id `in` holds next; `kNotFound` naming `kind`.
   template <typename T>
   absl::StatusOr<T*> Find(Objects<T>& objects, ByteReader& in,
                           absl::string_view kind)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    absl::StatusOr<uint64_t> id = in.GetVarint();
+    if (!id.ok()) return id.status();
+    auto it = objects.find(*id);
+    if (it == objects.end()) {
+      return absl::NotFoundError(
+          absl::StrCat("the Manager has no ", kind, " ", *id));
+    }
+    return it->second.get();
+  }
   absl::Status ApplyToList(Op op, std::vector<std::string>& list,
                            ByteReader& in, ByteWriter& reply)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

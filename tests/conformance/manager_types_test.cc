@@ -173,7 +173,7 @@ TEST_P(ConformanceTest, ManagerLockMakesIncrementsExact) {
   std::vector<Process> children;
   for (int c = 0; c < kChildren; ++c) {
     children.push_back(ctx().NewProcess(
-        Target(&workloads::IncrementUnderLock, lock, value, kTimes)));
+        Target(&workloads::IncrementUnderManagerLock, lock, value, kTimes)));
     ASSERT_OK(children.back().Start());
   }
   for (Process& child : children) {
@@ -191,7 +191,7 @@ TEST_P(ConformanceTest, ManagerLockOfAKilledHolderGoesToTheNextAcquirer) {
   ASSERT_OK_AND_ASSIGN(EventProxy never, manager.Event());
   ASSERT_OK_AND_ASSIGN(ValueProxy<int64_t> code, manager.Value<int64_t>(-1));
   Process holder = ctx().NewProcess(
-      Target(&workloads::HoldLockUntilKilled, lock, acquired, never));
+      Target(&workloads::HoldManagerLockUntilKilled, lock, acquired, never));
   ASSERT_OK(holder.Start());
   ASSERT_TRUE(*acquired.Wait(kDeadline));
   // Another process may not release it.
@@ -261,7 +261,9 @@ TEST_P(ConformanceTest, ManagerProxySentThroughAPipeToARunningChild) {
   there.Close();
   // Made after the child started: it reaches it only through the pipe.
   ASSERT_OK_AND_ASSIGN(NameDict dict, (manager.Dict<std::string, int64_t>()));
-  ASSERT_OK(dict.Set("from-parent", 1));
+  // Synchronous: a pipelined Set is flushed by Start or this process's next
+  // synchronous call, not by a Send on a Pipe.
+  ASSERT_OK(dict.SetSync("from-parent", 1));
   ASSERT_OK(here.Send(dict));
   ASSERT_OK_AND_ASSIGN(int64_t size, here.Recv<int64_t>());
   EXPECT_EQ(size, 2);
@@ -295,7 +297,7 @@ TEST_P(ConformanceTest, ShutdownEndsAWaitOnTheServer) {
   ASSERT_OK_AND_ASSIGN(LockProxy lock, manager.Lock());
   // The child holds the lock and waits on the server for ever.
   Process child = ctx().NewProcess(
-      Target(&workloads::HoldLockUntilKilled, lock, done, never));
+      Target(&workloads::HoldManagerLockUntilKilled, lock, done, never));
   ASSERT_OK(child.Start());
   ASSERT_TRUE(*done.Wait(kDeadline));
   // The server stops at once: the child's wait ends with an error.

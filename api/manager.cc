@@ -208,4 +208,26 @@ absl::StatusOr<std::shared_ptr<internal::ManagerEndpoint>> Manager::Endpoint()
   return core_->endpoint();
 }
 
+absl::StatusOr<internal::ProxyHandle> Manager::Create(
+    internal::Op op, absl::string_view fields) const {
+  absl::StatusOr<std::shared_ptr<internal::ManagerEndpoint>> endpoint =
+      Endpoint();
+  if (!endpoint.ok()) return endpoint.status();
+  return internal::CreateObject(*std::move(endpoint), op, fields);
+}
+
+absl::StatusOr<LockProxy> Manager::Lock() {
+  absl::StatusOr<internal::ProxyHandle> handle =
+      Create(internal::Op::kCreateLock);
+  if (!handle.ok()) return handle.status();
+  return LockProxy(*std::move(handle));
+}
+
+absl::StatusOr<EventProxy> Manager::Event() {
+  absl::StatusOr<internal::ProxyHandle> handle =
+      Create(internal::Op::kCreateEvent);
+  if (!handle.ok()) return handle.status();
+  return EventProxy(*std::move(handle));
+}
+
 }  // namespace mproc

@@ -23,18 +23,37 @@
 // - A child's writes are all visible to its parent once Join has returned
 //   (the child flushes before it ends); the parent's writes made before Start
 //   are visible to the child (Start flushes them).
+// - The same holds for every proxy type: DictProxy::Set and
+//   ValueProxy::SetPipelined are pipelined as Append; every other call is
+//   synchronous.
 // A proxy used in another process opens that process's own connection,
-// lazily, once; a connection is never shared across processes.
+// lazily, once; a connection is never shared across processes. Every proxy
+// has a Codec carrying the server's address and authkey: it can be a target
+// argument, or be sent to a process that is already running (through a
+// Pipe, a Manager queue or dict, ...), which then connects on first use.
+// Sending a proxy through a Pipe does not flush this process's pipelined
+// writes: make a synchronous call first (e.g. DictProxy::SetSync) when the
+// receiver must see them.
+//
+// The types (docs/design.md §11): ListProxy<T> (here), DictProxy<K, V>
+// (api/manager_dict.h), QueueProxy<T> (api/manager_queue.h), LockProxy and
+// EventProxy (api/manager_sync.h), ValueProxy<T> (api/manager_value.h).
+// Blocking calls (a queue's Put and Get, a lock's Acquire, an event's Wait)
+// wait on the server; while one waits, the calling process's other calls to
+// the same Manager wait behind it (one connection per process).
 //
 // Errors from proxies: `kFailedPrecondition` for an unbound proxy or one
 // whose Manager this process has shut down; `kUnavailable` when the server
 // cannot be reached ("has shut down or died") or the connection broke during
 // the call (writes not yet acknowledged may be lost; the next call connects
 // again); `kOutOfRange` for a bad index; `kInvalidArgument` when an item
-// cannot be decoded as T; `kResourceExhausted` for an item or a reply larger
-// than one frame (64 MiB: that call alone fails, the connection goes on) or
-// when the server has too many connections; `kUnauthenticated` when the
-// server (or the client) cannot prove it holds the Manager's authkey.
+// cannot be decoded as T; `kNotFound` for a missing dict key (Get, Pop,
+// Erase); `kDeadlineExceeded` for a queue's Put or Get past its timeout;
+// `kAborted` for a lock taken from a holder that ended; `kResourceExhausted`
+// for an item or a reply larger than one frame (64 MiB: that call alone fails,
+// the connection goes on) or when the server has too many connections;
+// `kUnauthenticated` when the server (or the client) cannot prove it holds the
+// Manager's authkey.
 
 #ifndef MPROC_API_MANAGER_H_
 #define MPROC_API_MANAGER_H_
@@ -51,6 +70,11 @@
 #include "api/codec.h"
 #include "api/context.h"
 #include "api/internal/manager_client.h"
+#include "api/internal/manager_proxy.h"
+#include "api/manager_dict.h"
+#include "api/manager_queue.h"
+#include "api/manager_sync.h"
+#include "api/manager_value.h"
 #include "gsl/span"
 
 namespace mproc {
@@ -178,6 +202,46 @@ class Manager {
     return ListProxy<T>(*std::move(endpoint), *id);
   }
 
+  // A new, empty shared dict from K to V (keys compared by their Codec
+  // bytes: api/manager_dict.h). Errors as List.
+  template <HasCodec K, HasCodec V>
+  [[nodiscard]] absl::StatusOr<DictProxy<K, V>> Dict() {
+    absl::StatusOr<internal::ProxyHandle> handle =
+        Create(internal::Op::kCreateDict);
+    if (!handle.ok()) return handle.status();
+    return DictProxy<K, V>(*std::move(handle));
+  }
+
+  // A new, empty shared FIFO queue of T holding at most `maxsize` items (0
+  // or less: no bound). Errors as List.
+  template <HasCodec T>
+  [[nodiscard]] absl::StatusOr<QueueProxy<T>> Queue(int64_t maxsize = 0) {
+    ByteWriter fields;
+    fields.PutVarint(maxsize > 0 ? static_cast<uint64_t>(maxsize) : 0);
+    absl::StatusOr<internal::ProxyHandle> handle =
+        Create(internal::Op::kCreateQueue, fields.data());
+    if (!handle.ok()) return handle.status();
+    return QueueProxy<T>(*std::move(handle));
+  }
+
+  // A new, unlocked shared lock (api/manager_sync.h). Errors as List.
+  [[nodiscard]] absl::StatusOr<LockProxy> Lock();
+
+  // A new shared event, not set (api/manager_sync.h). Errors as List.
+  [[nodiscard]] absl::StatusOr<EventProxy> Event();
+
+  // A new shared value of T, holding `initial`. `kResourceExhausted` when
+  // `initial` exceeds one frame; other errors as List.
+  template <HasCodec T>
+  [[nodiscard]] absl::StatusOr<ValueProxy<T>> Value(const T& initial = T()) {
+    ByteWriter fields;
+    fields.PutBytes(EncodeValue(initial));
+    absl::StatusOr<internal::ProxyHandle> handle =
+        Create(internal::Op::kCreateValue, fields.data());
+    if (!handle.ok()) return handle.status();
+    return ValueProxy<T>(*std::move(handle));
+  }
+
   // Flushes this process's pending writes, stops the server, reaps it and
   // releases its address. Proxies then fail with `kFailedPrecondition` in
   // this process and `kUnavailable` elsewhere. Idempotent. Errors: the
@@ -194,6 +258,8 @@ class Manager {
   explicit Manager(std::shared_ptr<internal::ManagerCore> core);
   [[nodiscard]] absl::StatusOr<std::shared_ptr<internal::ManagerEndpoint>>
   Endpoint() const;
+  [[nodiscard]] absl::StatusOr<internal::ProxyHandle> Create(
+      internal::Op op, absl::string_view fields = {}) const;
 
   std::shared_ptr<internal::ManagerCore> core_;
 };

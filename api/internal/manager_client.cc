@@ -53,22 +53,6 @@ absl::StatusOr<std::shared_ptr<ManagerConnection>> ConnectionFor(
   return opened;
 }
 
-absl::StatusOr<std::string> CallOp(const ManagerEndpoint& endpoint, Op op,
-                                   absl::string_view fields = {}) {
-  absl::StatusOr<std::shared_ptr<ManagerConnection>> connection =
-      ConnectionFor(endpoint);
-  if (!connection.ok()) return connection.status();
-  return (*connection)->Call(Request(op, fields));
-}
-
-absl::Status PostOp(const ManagerEndpoint& endpoint, Op op,
-                    absl::string_view fields) {
-  absl::StatusOr<std::shared_ptr<ManagerConnection>> connection =
-      ConnectionFor(endpoint);
-  if (!connection.ok()) return connection.status();
-  return (*connection)->Post(Request(op, fields));
-}
-
 // The bytes ByteWriter::PutBytes(item) writes.
 size_t EncodedSize(absl::string_view item) {
   size_t size = 1;
@@ -84,6 +68,22 @@ absl::Status TooLarge(absl::string_view what, size_t size) {
 }
 
 }  // namespace
+
+absl::StatusOr<std::string> CallOp(const ManagerEndpoint& endpoint, Op op,
+                                   absl::string_view fields) {
+  absl::StatusOr<std::shared_ptr<ManagerConnection>> connection =
+      ConnectionFor(endpoint);
+  if (!connection.ok()) return connection.status();
+  return (*connection)->Call(Request(op, fields));
+}
+
+absl::Status PostOp(const ManagerEndpoint& endpoint, Op op,
+                    absl::string_view fields) {
+  absl::StatusOr<std::shared_ptr<ManagerConnection>> connection =
+      ConnectionFor(endpoint);
+  if (!connection.ok()) return connection.status();
+  return (*connection)->Post(Request(op, fields));
+}
 
 void EncodeEndpoint(const ManagerEndpoint* endpoint, ByteWriter& out) {
   if (endpoint == nullptr) {

@@ -115,6 +115,12 @@ class ManagerConnection {
     const ManagerEndpoint& endpoint, uint64_t id, int64_t index);
 [[nodiscard]] absl::StatusOr<std::vector<std::string>> CallSnapshot(
     const ManagerEndpoint& endpoint, uint64_t id);
+// Any request on the calling process's connection: Call waits for the reply
+// and returns its body; Post queues a request that has no reply.
+[[nodiscard]] absl::StatusOr<std::string> CallOp(
+    const ManagerEndpoint& endpoint, Op op, absl::string_view fields = {});
+[[nodiscard]] absl::Status PostOp(const ManagerEndpoint& endpoint, Op op,
+                                  absl::string_view fields);
 // Asks the server to stop; it replies, then stops.
 [[nodiscard]] absl::Status CallShutdown(const ManagerEndpoint& endpoint);
 

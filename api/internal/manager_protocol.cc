@@ -4,11 +4,15 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "api/fork_safety.h"
 #include "gsl/narrow"
 
 namespace mproc::internal {
 
-bool IsSynchronous(Op op) { return op != Op::kAppend && op != Op::kExtend; }
+bool IsSynchronous(Op op) {
+  return op != Op::kAppend && op != Op::kExtend && op != Op::kDictSet &&
+         op != Op::kValueSet;
+}
 
 void AppendFrame(absl::string_view payload, std::string& out) {
   ByteWriter header;
@@ -27,6 +31,23 @@ absl::StatusOr<size_t> FrameReader::ReadChunk() {
       gsl::span<char>(chunk_.get(), kReadChunk), deadline_);
   if (got.ok()) buffer_.append(chunk_.get(), *got);
   return got;
+}
+
+bool FrameReader::PeerGone() {
+  if (has_buffered()) return false;
+  if (chunk_ == nullptr) {
+    chunk_ = std::make_unique_for_overwrite<char[]>(kReadChunk);
+  }
+  absl::StatusOr<size_t> got = channel_.ReadSomeUntil(
+      gsl::span<char>(chunk_.get(), kReadChunk), ForkSafeNow());
+  if (absl::IsDeadlineExceeded(got.status())) return false;
+  if (!got.ok() || *got == 0) return true;
+  if (start_ == buffer_.size()) {
+    buffer_.clear();
+    start_ = 0;
+  }
+  buffer_.append(chunk_.get(), *got);
+  return false;
 }
 
 absl::Status FrameReader::Fill(size_t needed) {

@@ -42,6 +42,39 @@
 //   Sync                                     -> -        (every earlier write
 //                                                         is applied)
 //
+// The other shared types (docs/design.md §11). `timeout` is a signed varint
+// of microseconds, negative for none; a blocking request waits on the
+// server, in its connection's thread.
+//
+//   CreateDict                               -> id
+//   DictSet      id key(bytes) value(bytes)  (no reply)
+//   DictSetSync  id key(bytes) value(bytes)  -> -
+//   DictGet      id key(bytes)               -> found(bool) [value(bytes)]
+//   DictPop      id key(bytes)               -> value(bytes)   (kNotFound)
+//   DictContains id key(bytes)               -> found(bool)
+//   DictErase    id key(bytes)               -> -              (kNotFound)
+//   DictSize     id                          -> size(varint)
+//   DictKeys     id                          -> count key(bytes)...
+//   DictItems    id                          -> count (key value)...
+//   DictClear    id                          -> -
+//   CreateQueue  maxsize(varint, 0: none)    -> id
+//   QueuePut     id timeout item(bytes)      -> -   (kDeadlineExceeded)
+//   QueueGet     id timeout                  -> item(bytes) (kDeadlineExceeded)
+//   QueueSize    id                          -> size(varint)
+//   CreateLock                               -> id
+//   LockAcquire  id timeout                  -> taken(bool)  (kAborted: the
+//                                               holder's connection ended;
+//                                               the caller holds it now)
+//   LockRelease  id                          -> -   (kFailedPrecondition)
+//   CreateEvent                              -> id
+//   EventSet / EventClear id                 -> -
+//   EventIsSet   id                          -> set(bool)
+//   EventWait    id timeout                  -> set(bool)
+//   CreateValue  value(bytes)                -> id
+//   ValueGet     id                          -> value(bytes)
+//   ValueSet     id value(bytes)             (no reply)
+//   ValueSetSync id value(bytes)             -> -
+//
 // A reply that would exceed the frame limit is replaced by a
 // kResourceExhausted reply for that request alone.
 
@@ -72,8 +105,44 @@ enum class Op : uint8_t {
   kSnapshot = 7,
   kShutdown = 8,
   kSync = 9,
-  kLastOp = kSync,
+  // Dict (issue 12 part 3); keys and values are Codec bytes.
+  kCreateDict = 10,
+  kDictSet = 11,
+  kDictSetSync = 12,
+  kDictGet = 13,
+  kDictPop = 14,
+  kDictContains = 15,
+  kDictErase = 16,
+  kDictSize = 17,
+  kDictKeys = 18,
+  kDictItems = 19,
+  kDictClear = 20,
+  // Queue.
+  kCreateQueue = 21,
+  kQueuePut = 22,
+  kQueueGet = 23,
+  kQueueSize = 24,
+  // Lock.
+  kCreateLock = 25,
+  kLockAcquire = 26,
+  kLockRelease = 27,
+  // Event.
+  kCreateEvent = 28,
+  kEventSet = 29,
+  kEventClear = 30,
+  kEventIsSet = 31,
+  kEventWait = 32,
+  // Value.
+  kCreateValue = 33,
+  kValueGet = 34,
+  kValueSet = 35,
+  kValueSetSync = 36,
+  kLastOp = kValueSetSync,
 };
+
+// A timeout on the wire: microseconds as a signed varint; negative: none
+// (wait for ever). The server caps it (ServerLimits) and waits in slices.
+inline constexpr int64_t kNoTimeout = -1;
 
 inline constexpr size_t kMaxFramePayload = 64 << 20;
 // The largest payload a peer may send before the handshake has succeeded
@@ -115,6 +184,10 @@ class FrameReader {
   size_t buffer_capacity() const { return buffer_.capacity(); }
   // True when bytes read ahead (part or all of a frame) wait in the buffer.
   bool has_buffered() const { return buffer_.size() > start_; }
+  // True when the peer has closed its end (or the channel failed), looked at
+  // without waiting. Bytes the peer sent meanwhile are kept for Next (and
+  // mean it is there).
+  [[nodiscard]] bool PeerGone();
 
  private:
   [[nodiscard]] absl::Status Fill(size_t needed);

@@ -72,9 +72,9 @@ class ServerCore {
 
  private:
   void Admit(std::unique_ptr<Channel> accepted);
-  void Serve(std::shared_ptr<Channel> channel);
-  // Serves requests on an authenticated connection until it ends.
-  void ServeRequests(Channel& channel, FrameReader& reader);
+  void Serve(uint64_t id, std::shared_ptr<Channel> channel);
+  // Serves requests on authenticated connection `id` until it ends.
+  void ServeRequests(uint64_t id, Channel& channel, FrameReader& reader);
   // Forgets connection `id` (releasing its channel), keeps its thread to be
   // joined, and joins the thread kept before.
   void Finish(uint64_t id);
@@ -159,7 +159,7 @@ void ServerCore::Admit(std::unique_ptr<Channel> accepted) {
         // stored.
         connection.thread =
             options_.start_thread([this, id, channel]() mutable {
-              Serve(std::move(channel));  // released when Serve returns
+              Serve(id, std::move(channel));  // released when Serve returns
               Finish(id);
             });
       } catch (const std::system_error& e) {
@@ -178,7 +178,7 @@ void ServerCore::Admit(std::unique_ptr<Channel> accepted) {
   }
 }
 
-void ServerCore::Serve(std::shared_ptr<Channel> channel) {
+void ServerCore::Serve(uint64_t id, std::shared_ptr<Channel> channel) {
   const auto close = gsl::finally([&channel] { channel->Close(); });
   FrameReader reader(*channel, kMaxHandshakePayload);
   reader.set_deadline(ForkSafeNow() + options_.limits.handshake_timeout);
@@ -199,11 +199,19 @@ void ServerCore::Serve(std::shared_ptr<Channel> channel) {
   }
   reader.set_deadline(absl::InfiniteFuture());
   reader.set_max_payload(kMaxFramePayload);
-  ServeRequests(*channel, reader);
+  ServeRequests(id, *channel, reader);
+  // The locks it holds are released, marked abandoned.
+  store_.ConnectionClosed(id);
 }
 
-void ServerCore::ServeRequests(Channel& channel, FrameReader& reader) {
+void ServerCore::ServeRequests(uint64_t id, Channel& channel,
+                               FrameReader& reader) {
   absl::Status pipelined_error;  // kept for the next synchronous request
+  const RequestContext context{
+      .connection = id,
+      .max_wait = options_.max_wait,
+      .peer_gone = [&reader] { return reader.PeerGone(); },
+  };
   while (true) {
     absl::StatusOr<std::optional<std::string>> frame = reader.Next();
     if (!frame.ok()) {
@@ -223,7 +231,7 @@ void ServerCore::ServeRequests(Channel& channel, FrameReader& reader) {
     }
     const Op op = static_cast<Op>(*raw_op);
     ByteWriter body;
-    absl::Status status = store_.Apply(op, in, body);
+    absl::Status status = store_.Apply(op, in, body, context);
     if (status.ok() && !in.empty()) status = in.ExpectEnd();
     if (!IsSynchronous(op)) {
       if (!status.ok() && pipelined_error.ok()) pipelined_error = status;
@@ -246,6 +254,7 @@ void ServerCore::ServeRequests(Channel& channel, FrameReader& reader) {
     if (!channel.WriteAll(reply).ok()) return;
     if (op == Op::kShutdown && status.ok()) {
       shutdown_requested_.store(true);
+      store_.Stop();
       listener_.Close();
       return;
     }
@@ -267,6 +276,7 @@ void ServerCore::Finish(uint64_t id) {
 void ServerCore::StopAll() {
   std::thread last;
   {
+    store_.Stop();  // ends the waits of blocking requests
     absl::MutexLock lock(&mu_);
     for (auto& [id, connection] : live_) connection.channel->Close();
     mu_.Await(absl::Condition(

@@ -39,6 +39,12 @@ struct ServerOptions {
   // no thread can be made; the server then refuses that connection and goes
   // on. Empty: std::thread. Tests replace it.
   std::function<std::thread(std::function<void()>)> start_thread;
+  // The longest one blocking request (a Manager Queue's Get or Put, a
+  // Lock's Acquire, an Event's Wait) waits on the server, whatever its
+  // timeout. Such a wait also ends when its client hangs up (seen within
+  // ManagerStore::kWaitSlice) or the server stops. Tests and fuzzers set
+  // zero.
+  absl::Duration max_wait = absl::InfiniteDuration();
 };
 
 // Serves clients on `listener` until one sends Shutdown, the listener is

@@ -216,6 +216,61 @@ void ManagerServerSeeds(SeedWriter& seeds) {
               Client(false, std::string("\xff\xff\xff\x03", 4)));
 }
 
+// A session on every shared type (ids 1..5: dict, queue of maxsize 1, lock,
+// event, value), timeouts 0 or none (the harness's server never waits).
+std::vector<std::string> TypesSession() {
+  const uint64_t kNone = 1;  // zig-zag of kNoTimeout (-1)
+  return {
+      Request(Op::kCreateDict),
+      Request(Op::kCreateQueue, Fields({1})),
+      Request(Op::kCreateLock),
+      Request(Op::kCreateEvent),
+      Request(Op::kCreateValue, Fields({}, {"v0"})),
+      Request(Op::kDictSet, Fields({1}, {"k", "v"})),
+      Request(Op::kDictSetSync, Fields({1}, {"j", "w"})),
+      Request(Op::kDictGet, Fields({1}, {"k"})),
+      Request(Op::kDictContains, Fields({1}, {"x"})),
+      Request(Op::kDictItems, Fields({1})),
+      Request(Op::kDictKeys, Fields({1})),
+      Request(Op::kDictPop, Fields({1}, {"k"})),
+      Request(Op::kDictErase, Fields({1}, {"k"})),
+      Request(Op::kDictSize, Fields({1})),
+      Request(Op::kDictClear, Fields({1})),
+      Request(Op::kQueuePut, Fields({2, 0}, {"a"})),
+      Request(Op::kQueuePut, Fields({2, kNone}, {"b"})),  // full
+      Request(Op::kQueueSize, Fields({2})),
+      Request(Op::kQueueGet, Fields({2, kNone})),
+      Request(Op::kQueueGet, Fields({2, 0})),  // empty
+      Request(Op::kLockAcquire, Fields({3, kNone})),
+      Request(Op::kEventSet, Fields({4})),
+      Request(Op::kEventWait, Fields({4, kNone})),
+      Request(Op::kEventClear, Fields({4})),
+      Request(Op::kEventIsSet, Fields({4})),
+      Request(Op::kValueSet, Fields({5}, {"v1"})),
+      Request(Op::kValueSetSync, Fields({5}, {"v2"})),
+      Request(Op::kValueGet, Fields({5})),
+  };
+}
+
+void ManagerTypesSeeds(SeedWriter& seeds) {
+  const uint64_t kNone = 1;
+  // The first client takes the lock and ends holding it: the second is told.
+  seeds.Write(
+      "manager_server", "types_session_lock_abandoned",
+      Client(true, Framed(TypesSession())) +
+          Client(true, Framed({Request(Op::kLockAcquire, Fields({3, kNone})),
+                               Request(Op::kLockRelease, Fields({3})),
+                               Request(Op::kLockRelease, Fields({3}))})));
+  // manager_store: each request a 2-byte length and its payload.
+  std::string store;
+  for (const std::string& request : TypesSession()) {
+    store.push_back(static_cast<char>(request.size() & 0xff));
+    store.push_back(static_cast<char>(request.size() >> 8));
+    store += request;
+  }
+  seeds.Write("manager_store", "types_session", store);
+}
+
 }  // namespace
 }  // namespace mproc::fuzz
 
@@ -229,6 +284,7 @@ int main(int argc, char** argv) {
   mproc::fuzz::CodecSeeds(seeds);
   mproc::fuzz::FrameReaderSeeds(seeds);
   mproc::fuzz::ManagerServerSeeds(seeds);
+  mproc::fuzz::ManagerTypesSeeds(seeds);
   if (!seeds.ok()) {
     std::cerr << "fuzz_make_seeds: could not write every seed under " << argv[1]
               << "\n";

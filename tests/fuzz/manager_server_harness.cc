@@ -234,6 +234,9 @@ class InlineListener : public Listener {
 
   internal::ServerOptions Options() {
     internal::ServerOptions options;
+    // Blocking requests (a queue's Get on an empty queue, ...) answer at
+    // once: the clients come one after another on one thread.
+    options.max_wait = absl::ZeroDuration();
     options.start_thread = [this](std::function<void()> body) {
       pending_.push_back(std::move(body));
       return std::thread();  // not joinable: the server does not join it

@@ -4,7 +4,11 @@
 // Input: requests, each a 2-byte little-endian length and that many bytes of
 // payload (a varint Op, then its fields), applied in order to one store
 // whose replies are capped at kMaxReply bytes (so the "reply too large"
-// path is reached with small inputs).
+// path is reached with small inputs). Requests come from two connections in
+// turn (a request's first byte, when odd, switches), and a request whose
+// length has its top bit set closes its connection first, so a lock's
+// holder and its abandonment are fuzzed too. Blocking requests never wait
+// (RequestContext's max_wait is zero).
 #include <cstdint>
 #include <string>
 
@@ -28,6 +32,9 @@ bool IsDocumented(absl::StatusCode code) {
     case absl::StatusCode::kNotFound:
     case absl::StatusCode::kOutOfRange:
     case absl::StatusCode::kResourceExhausted:
+    case absl::StatusCode::kDeadlineExceeded:
+    case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kAborted:
       return true;
     default:
       return false;
@@ -39,10 +46,17 @@ bool IsDocumented(absl::StatusCode code) {
 absl::Status FuzzManagerStore(absl::string_view data) {
   internal::ManagerStore store(kMaxReply);
   int request = 0;
+  internal::RequestContext context{.connection = 1};
   while (data.size() >= 2) {
-    const size_t length =
-        static_cast<uint8_t>(data[0]) |
-        (static_cast<size_t>(static_cast<uint8_t>(data[1])) << 8);
+    size_t length = static_cast<uint8_t>(data[0]) |
+                    (static_cast<size_t>(static_cast<uint8_t>(data[1])) << 8);
+    if ((length & 0x8000) != 0) {
+      store.ConnectionClosed(context.connection);
+      length &= 0x7fff;
+    }
+    if ((static_cast<uint8_t>(data[0]) & 1) != 0) {
+      context.connection = 3 - context.connection;  // 1 <-> 2
+    }
     data.remove_prefix(2);
     const absl::string_view payload = data.substr(0, length);
     data.remove_prefix(payload.size());
@@ -55,7 +69,7 @@ absl::Status FuzzManagerStore(absl::string_view data) {
     }
     ByteWriter reply;
     const absl::Status applied =
-        store.Apply(static_cast<internal::Op>(*op), in, reply);
+        store.Apply(static_cast<internal::Op>(*op), in, reply, context);
     if (!IsDocumented(applied.code())) {
       return absl::InternalError(absl::StrCat(
           "request ", request, ": undocumented error ", applied.ToString()));

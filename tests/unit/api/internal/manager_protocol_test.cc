@@ -208,9 +208,16 @@ TEST(ManagerProtocolTest, MalformedReplyIsInvalidArgument) {
               StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
-TEST(ManagerProtocolTest, OnlyAppendAndExtendHaveNoReply) {
+TEST(ManagerProtocolTest, OnlyPipelinedWritesHaveNoReply) {
   EXPECT_FALSE(IsSynchronous(Op::kAppend));
   EXPECT_FALSE(IsSynchronous(Op::kExtend));
+  EXPECT_FALSE(IsSynchronous(Op::kDictSet));
+  EXPECT_FALSE(IsSynchronous(Op::kValueSet));
+  for (Op op : {Op::kDictSetSync, Op::kDictGet, Op::kQueuePut, Op::kQueueGet,
+                Op::kLockAcquire, Op::kLockRelease, Op::kEventWait,
+                Op::kValueSetSync}) {
+    EXPECT_TRUE(IsSynchronous(op)) << static_cast<int>(op);
+  }
   for (Op op : {Op::kHello, Op::kCreateList, Op::kSize, Op::kGet, Op::kSnapshot,
                 Op::kShutdown, Op::kSync}) {
     EXPECT_TRUE(IsSynchronous(op)) << static_cast<int>(op);

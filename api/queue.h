@@ -23,8 +23,8 @@
 // per item (a wake-up only when the other side sleeps).
 //
 // Capacity. `QueueOptions::capacity_bytes` (default 4 MiB) bounds the bytes
-// of the items held: each takes its encoded size plus 4, rounded up to 4 (an
-// small int64_t item 8 bytes: the default holds about 500 000 of them).
+// of the items held: each takes its encoded size plus 4, rounded up to 4 (a
+// small int64_t takes 8 bytes: the default holds about 500 000 of them).
 // 4 MiB because the memory is committed only as the ring's pages are first
 // touched (Linux memfd, Windows pagefile sections; the thread backend
 // allocates it at once), so a large default costs little, and it lets a

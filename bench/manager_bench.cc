@@ -78,18 +78,32 @@ void BM_ManagerAppendFromChild(benchmark::State& state) {
 }
 BENCHMARK(BM_ManagerAppendFromChild)->Apply(WaitingBenchmark);
 
+// A Manager on the forking context and an empty int64 dict in it, or
+// std::nullopt with `state` skipped.
+struct DictBench {
+  Manager manager;
+  DictProxy<int64_t, int64_t> dict;
+};
+std::optional<DictBench> StartDictOrSkip(benchmark::State& state) {
+  const std::optional<Context> context = ContextOrSkip(state, ForkingContext());
+  if (!context) return std::nullopt;
+  absl::StatusOr<Manager> manager = context->StartManager();
+  if (SkipIfError(state, manager.status())) return std::nullopt;
+  absl::StatusOr<DictProxy<int64_t, int64_t>> dict =
+      manager->Dict<int64_t, int64_t>();
+  if (SkipIfError(state, dict.status())) return std::nullopt;
+  return DictBench{*std::move(manager), *std::move(dict)};
+}
+
 // One synchronous dict set (DictProxy::SetSync: a round trip to the server)
 // per iteration; issue 12's goal is at most 1.5x BM_RawSocketpairRoundTrip
 // (raw_baselines.cc), run in the same invocation. CPython 3.11's manager
 // dict set: 18-20 k/s on this machine.
 void BM_ManagerDictSet(benchmark::State& state) {
-  const std::optional<Context> context = ContextOrSkip(state, ForkingContext());
-  if (!context) return;
-  absl::StatusOr<Manager> manager = context->StartManager();
-  if (SkipIfError(state, manager.status())) return;
-  absl::StatusOr<DictProxy<int64_t, int64_t>> dict =
-      manager->Dict<int64_t, int64_t>();
-  if (SkipIfError(state, dict.status())) return;
+  std::optional<DictBench> bench = StartDictOrSkip(state);
+  if (!bench) return;
+  Manager* manager = &bench->manager;
+  DictProxy<int64_t, int64_t>* dict = &bench->dict;
   int64_t i = 0;
   for (auto _ : state) {
     if (SkipIfError(state, dict->SetSync(i & 1023, i))) break;
@@ -104,13 +118,10 @@ BENCHMARK(BM_ManagerDictSet)->Apply(WaitingBenchmark);
 // that waits until the server has applied them all.
 void BM_ManagerDictSetPipelined(benchmark::State& state) {
   constexpr int64_t kBatch = 1024;
-  const std::optional<Context> context = ContextOrSkip(state, ForkingContext());
-  if (!context) return;
-  absl::StatusOr<Manager> manager = context->StartManager();
-  if (SkipIfError(state, manager.status())) return;
-  absl::StatusOr<DictProxy<int64_t, int64_t>> dict =
-      manager->Dict<int64_t, int64_t>();
-  if (SkipIfError(state, dict.status())) return;
+  std::optional<DictBench> bench = StartDictOrSkip(state);
+  if (!bench) return;
+  Manager* manager = &bench->manager;
+  DictProxy<int64_t, int64_t>* dict = &bench->dict;
   int64_t i = 0;
   for (auto _ : state) {
     for (int64_t k = 0; k < kBatch; ++k, ++i) {

@@ -129,6 +129,20 @@ class ManagerStore {
     }
     return it->second.get();
   }
+  // A blocking op's target and deadline: Find under mu_, then the signed
+  // timeout that follows the id (wire form: negative, none), capped by
+  // `max_wait`.
+  template <typename T>
+  struct Waiting {
+    T* object;
+    absl::Time deadline;
+  };
+  template <typename T>
+  absl::StatusOr<Waiting<T>> FindWithDeadline(Objects<T>& objects,
+                                              ByteReader& in,
+                                              absl::string_view kind,
+                                              absl::Duration max_wait)
+      ABSL_LOCKS_EXCLUDED(mu_);
   absl::Status ApplyToList(Op op, std::vector<std::string>& list,
                            ByteReader& in, ByteWriter& reply)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -57,22 +57,33 @@ absl::Status ManagerStore::WaitThen(
   }
 }
 
+template <typename T>
+absl::StatusOr<ManagerStore::Waiting<T>> ManagerStore::FindWithDeadline(
+    Objects<T>& objects, ByteReader& in, absl::string_view kind,
+    absl::Duration max_wait) {
+  T* object = nullptr;
+  {
+    absl::MutexLock lock(&mu_);
+    absl::StatusOr<T*> found = Find(objects, in, kind);
+    if (!found.ok()) return found.status();
+    object = *found;
+  }
+  absl::StatusOr<int64_t> timeout = in.GetSignedVarint();
+  if (!timeout.ok()) return timeout.status();
+  return Waiting<T>{object, DeadlineOf(*timeout, max_wait)};
+}
+
 absl::Status ManagerStore::ApplyBlocking(Op op, ByteReader& in,
                                          ByteWriter& reply,
                                          const RequestContext& context) {
   switch (op) {
     case Op::kQueuePut:
     case Op::kQueueGet: {
-      Queue* queue = nullptr;
-      {
-        absl::MutexLock lock(&mu_);
-        absl::StatusOr<Queue*> found = Find(queues_, in, "queue");
-        if (!found.ok()) return found.status();
-        queue = *found;
-      }
-      absl::StatusOr<int64_t> timeout = in.GetSignedVarint();
-      if (!timeout.ok()) return timeout.status();
-      const absl::Time deadline = DeadlineOf(*timeout, context.max_wait);
+      absl::StatusOr<Waiting<Queue>> waiting =
+          FindWithDeadline(queues_, in, "queue", context.max_wait);
+      if (!waiting.ok()) return waiting.status();
+      Queue* queue = waiting->object;
+      const absl::Time deadline = waiting->deadline;
       if (op == Op::kQueuePut) {
         absl::StatusOr<absl::string_view> item = in.GetBytes();
         if (!item.ok()) return item.status();
@@ -106,18 +117,13 @@ absl::Status ManagerStore::ApplyBlocking(Op op, ByteReader& in,
           });
     }
     case Op::kLockAcquire: {
-      Lock* found_lock = nullptr;
-      {
-        absl::MutexLock lock(&mu_);
-        absl::StatusOr<Lock*> found = Find(locks_, in, "lock");
-        if (!found.ok()) return found.status();
-        found_lock = *found;
-      }
-      absl::StatusOr<int64_t> timeout = in.GetSignedVarint();
-      if (!timeout.ok()) return timeout.status();
+      absl::StatusOr<Waiting<Lock>> waiting =
+          FindWithDeadline(locks_, in, "lock", context.max_wait);
+      if (!waiting.ok()) return waiting.status();
+      Lock* found_lock = waiting->object;
       const uint64_t me = context.connection;
       return WaitThen(
-          DeadlineOf(*timeout, context.max_wait), context,
+          waiting->deadline, context,
           [&]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
             return found_lock->holder == 0;
           },
@@ -167,17 +173,12 @@ absl::Status ManagerStore::ApplyBlocking(Op op, ByteReader& in,
       return absl::OkStatus();
     }
     case Op::kEventWait: {
-      Event* event = nullptr;
-      {
-        absl::MutexLock lock(&mu_);
-        absl::StatusOr<Event*> found = Find(events_, in, "event");
-        if (!found.ok()) return found.status();
-        event = *found;
-      }
-      absl::StatusOr<int64_t> timeout = in.GetSignedVarint();
-      if (!timeout.ok()) return timeout.status();
+      absl::StatusOr<Waiting<Event>> waiting =
+          FindWithDeadline(events_, in, "event", context.max_wait);
+      if (!waiting.ok()) return waiting.status();
+      Event* event = waiting->object;
       return WaitThen(
-          DeadlineOf(*timeout, context.max_wait), context,
+          waiting->deadline, context,
           [&]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return event->set; },
           [&] {
             reply.PutBool(true);

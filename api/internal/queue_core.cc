@@ -101,8 +101,11 @@ void QueueCore::Post(size_t semaphore, uint32_t count) const {
   }
 }
 
-absl::Status QueueCore::Sleep(size_t semaphore, std::atomic<uint32_t>& sleepers,
-                              absl::Time deadline) const {
+absl::Status QueueCore::ReleaseAndSleep(size_t semaphore,
+                                        std::atomic<uint32_t>& sleepers,
+                                        absl::Time deadline) const {
+  sleepers.fetch_add(1);
+  ReleaseLock();
   absl::StatusOr<bool> woke = SleepOn(
       parts_->semaphore(semaphore), std::min(deadline, ForkSafeNow() + kSlice));
   // Woken: the poster took this sleeper out of the count. Not woken: take
@@ -189,9 +192,8 @@ absl::Status QueueCore::PutImpl(absl::string_view item, absl::Time deadline,
           " more bytes before the deadline (CPython's Full); a larger "
           "QueueOptions::capacity_bytes holds more items"));
     }
-    s.put_sleepers.fetch_add(1);
-    ReleaseLock();
-    if (absl::Status slept = Sleep(kNotFull, s.put_sleepers, deadline);
+    if (absl::Status slept =
+            ReleaseAndSleep(kNotFull, s.put_sleepers, deadline);
         !slept.ok()) {
       return slept;
     }
@@ -235,9 +237,8 @@ absl::StatusOr<std::string> QueueCore::GetImpl(
       ReleaseLock();
       return EmptyError();
     }
-    s.get_sleepers.fetch_add(1);
-    ReleaseLock();
-    if (absl::Status slept = Sleep(kNotEmpty, s.get_sleepers, deadline);
+    if (absl::Status slept =
+            ReleaseAndSleep(kNotEmpty, s.get_sleepers, deadline);
         !slept.ok()) {
       return slept;
     }
@@ -285,9 +286,8 @@ absl::Status QueueCore::Join(absl::Time deadline) {
           " items put on this JoinableQueue are not marked done (TaskDone) "
           "yet"));
     }
-    s.join_sleepers.fetch_add(1);
-    ReleaseLock();
-    if (absl::Status slept = Sleep(kAllDone, s.join_sleepers, deadline);
+    if (absl::Status slept =
+            ReleaseAndSleep(kAllDone, s.join_sleepers, deadline);
         !slept.ok()) {
       return slept;
     }

@@ -145,11 +145,11 @@ class QueueCore {
   void ReleaseLock() const;
   // Posts semaphore `semaphore` `count` times.
   void Post(size_t semaphore, uint32_t count) const;
-  // Sleeps on semaphore `semaphore` until `deadline` (at most one slice),
-  // counted in `sleepers`, which the caller incremented under the lock.
-  [[nodiscard]] absl::Status Sleep(size_t semaphore,
-                                   std::atomic<uint32_t>& sleepers,
-                                   absl::Time deadline) const;
+  // Counts this thread in `sleepers`, releases the lock the caller holds,
+  // and sleeps on semaphore `semaphore` until `deadline` (at most one slice).
+  [[nodiscard]] absl::Status ReleaseAndSleep(size_t semaphore,
+                                             std::atomic<uint32_t>& sleepers,
+                                             absl::Time deadline) const;
   // Spins a few microseconds while `word` holds `seen` (and the deadline is
   // not past).
   void SpinWhile(const std::atomic<uint64_t>& word, uint64_t seen) const;

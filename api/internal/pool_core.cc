@@ -1,0 +1,391 @@
+#include "api/internal/pool_core.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "api/backend.h"
+#include "api/cancellation.h"
+#include "api/exit_status.h"
+#include "api/internal/pool_worker.h"
+#include "api/internal/process_state.h"
+#include "api/wait.h"
+
+namespace mproc::internal {
+namespace {
+
+// How long Terminate lets a worker end after its terminate request, before
+// it kills it.
+constexpr absl::Duration kStopGrace = absl::Seconds(1);
+
+absl::Status NotRunning() {
+  return absl::FailedPreconditionError(
+      "Pool not running: it was closed or terminated; create a new Pool to "
+      "submit more work");
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<PoolCore>> PoolCore::Start(
+    const Context& ctx, int64_t processes, int64_t max_tasks_per_child) {
+  absl::StatusOr<std::pair<Connection, Connection>> wake = ctx.Pipe();
+  if (!wake.ok()) return wake.status();
+  std::unique_ptr<PoolCore> core(new PoolCore(
+      ctx, processes, max_tasks_per_child, wake->first, wake->second));
+  // The first worker's Start error is the Pool's: a daemon cannot have
+  // children, a closure-only start method, an OS refusal.
+  for (Slot& slot : core->slots_) {
+    if (absl::Status started = core->StartWorker(slot); !started.ok()) {
+      core->Shutdown(started);
+      return started;
+    }
+  }
+  absl::MutexLock lock(&core->join_mu_);
+  core->dispatcher_ = std::thread([raw = core.get()] { raw->Dispatch(); });
+  return core;
+}
+
+PoolCore::PoolCore(const Context& ctx, int64_t processes, int64_t max_tasks,
+                   Connection wake_sender, Connection wake_receiver)
+    : ctx_(ctx),
+      processes_(processes),
+      max_tasks_(max_tasks),
+      owner_pid_(CurrentProcess().pid),
+      owner_state_(&CurrentState()),
+      wake_sender_(std::move(wake_sender)),
+      wake_receiver_(std::move(wake_receiver)),
+      slots_(static_cast<size_t>(processes)) {}
+
+PoolCore::~PoolCore() {
+  if (CurrentProcess().pid != owner_pid_) return;  // a forked copy
+  (void)Terminate();
+}
+
+absl::Status PoolCore::CheckOwner() const {
+  if (CurrentProcess().pid == owner_pid_) return absl::OkStatus();
+  return absl::FailedPreconditionError(
+      "a Pool can only be used by the process that created it; create a Pool "
+      "in this process");
+}
+
+uint64_t PoolCore::NextBatchId() {
+  return next_batch_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void PoolCore::Wake() {
+  if (!wake_pending_.exchange(true, std::memory_order_acq_rel)) {
+    // Fails only once the dispatcher has gone, when nobody needs waking.
+    (void)wake_sender_.SendBytes("w");
+  }
+}
+
+absl::Status PoolCore::Submit(std::vector<PoolBatch> batches) {
+  if (absl::Status owner = CheckOwner(); !owner.ok()) return owner;
+  {
+    absl::MutexLock lock(&mu_);
+    if (state_ != State::kRunning) return NotRunning();
+    for (PoolBatch& batch : batches) queue_.push_back(std::move(batch));
+  }
+  Wake();
+  return absl::OkStatus();
+}
+
+absl::Status PoolCore::Close() {
+  if (absl::Status owner = CheckOwner(); !owner.ok()) return owner;
+  {
+    absl::MutexLock lock(&mu_);
+    if (state_ == State::kRunning) state_ = State::kClosed;
+  }
+  Wake();
+  return absl::OkStatus();
+}
+
+absl::Status PoolCore::Join(absl::Duration timeout) {
+  if (absl::Status owner = CheckOwner(); !owner.ok()) return owner;
+  {
+    absl::MutexLock lock(&mu_);
+    if (state_ == State::kRunning) {
+      return absl::FailedPreconditionError(
+          "Pool is still running; call Close() or Terminate() before Join()");
+    }
+    auto done = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return done_; };
+    if (!mu_.AwaitWithTimeout(absl::Condition(&done), timeout)) {
+      return absl::DeadlineExceededError(
+          absl::StrCat("the Pool's workers had not all ended after ",
+                       absl::FormatDuration(timeout),
+                       "; wait longer, or call Terminate() to end them"));
+    }
+  }
+  absl::MutexLock lock(&join_mu_);
+  if (dispatcher_.joinable()) dispatcher_.join();
+  return absl::OkStatus();
+}
+
+absl::Status PoolCore::Terminate() {
+  if (absl::Status owner = CheckOwner(); !owner.ok()) return owner;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!done_) state_ = State::kTerminated;
+  }
+  Wake();
+  return Join(absl::InfiniteDuration());
+}
+
+std::vector<ProcessInfo> PoolCore::Workers() const {
+  absl::MutexLock lock(&slots_mu_);
+  std::vector<ProcessInfo> workers;
+  for (const Slot& slot : slots_) {
+    if (!slot.process.has_value()) continue;
+    workers.push_back({.name = slot.name, .pid = slot.pid, .daemon = true});
+  }
+  return workers;
+}
+
+absl::Status PoolCore::KillWorker(int64_t pid) {
+  if (absl::Status owner = CheckOwner(); !owner.ok()) return owner;
+  absl::MutexLock lock(&slots_mu_);
+  for (Slot& slot : slots_) {
+    if (slot.process.has_value() && slot.pid == pid) {
+      return slot.process->Kill();
+    }
+  }
+  return absl::NotFoundError(
+      absl::StrCat("no worker of this Pool has pid ", pid,
+                   "; Workers() lists those running now"));
+}
+
+absl::Status PoolCore::StartWorker(Slot& slot) {
+  absl::StatusOr<std::pair<Connection, Connection>> pipe = ctx_.Pipe();
+  if (!pipe.ok()) return pipe.status();
+  auto& [mine, theirs] = *pipe;
+  const std::string name = absl::StrCat("PoolWorker-", next_worker_number_++);
+  Process process = ctx_.NewProcess(Target(&RunPoolWorker, theirs, max_tasks_,
+                                           ctx_.start_method().runs_closures),
+                                    {.name = name, .daemon = true});
+  absl::Status started = process.Start();
+  theirs.Close();  // the worker holds it now
+  if (!started.ok()) {
+    mine.Close();
+    return started;
+  }
+  absl::MutexLock lock(&slots_mu_);
+  slot = Slot{};
+  slot.pid = process.pid().value_or(0);
+  slot.name = name;
+  slot.process.emplace(std::move(process));
+  slot.connection.emplace(std::move(mine));
+  return absl::OkStatus();
+}
+
+bool PoolCore::Retiring(const Slot& slot) const {
+  return max_tasks_ > 0 && slot.items_done >= max_tasks_;
+}
+
+void PoolCore::StartMissingWorkers() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (state_ == State::kTerminated) return;
+    if (state_ == State::kClosed && queue_.empty()) return;
+  }
+  bool any_alive = false;
+  for (Slot& slot : slots_) {
+    if (!slot.process.has_value()) {
+      if (absl::Status s = StartWorker(slot); !s.ok()) last_start_error_ = s;
+    }
+    any_alive = any_alive || slot.process.has_value();
+  }
+  if (any_alive) return;
+  // No worker and none can start: what waits would wait for ever.
+  std::deque<PoolBatch> failed;
+  {
+    absl::MutexLock lock(&mu_);
+    failed.swap(queue_);
+  }
+  for (PoolBatch& batch : failed) {
+    batch.sink->Fail(
+        batch.first, batch.count,
+        absl::Status(last_start_error_.code(),
+                     absl::StrCat("the Pool could not start a worker: ",
+                                  last_start_error_.message())));
+  }
+}
+
+void PoolCore::Assign() {
+  for (Slot& slot : slots_) {
+    if (!slot.process.has_value() || slot.held.has_value() || slot.stop_sent ||
+        slot.end_of_stream || Retiring(slot)) {
+      continue;
+    }
+    std::optional<PoolBatch> batch;
+    bool stop = false;
+    {
+      absl::MutexLock lock(&mu_);
+      if (!queue_.empty()) {
+        batch.emplace(std::move(queue_.front()));
+        queue_.pop_front();
+      } else {
+        stop = state_ == State::kClosed;
+      }
+    }
+    if (stop) {
+      slot.stop_sent = true;
+      (void)slot.connection->SendBytes(EncodeStopFrame());  // gone: it ended
+      continue;
+    }
+    if (!batch.has_value()) return;  // nothing to do
+    if (slot.connection->SendBytes(batch->frame).ok()) {
+      batch->frame.clear();
+      slot.held = std::move(batch);
+      continue;
+    }
+    // The worker has gone: the batch never reached it. Put it back first.
+    slot.end_of_stream = true;
+    absl::MutexLock lock(&mu_);
+    queue_.push_front(*std::move(batch));
+  }
+}
+
+void PoolCore::ReadResults(Slot& slot) {
+  while (!slot.end_of_stream) {
+    absl::StatusOr<std::string> bytes =
+        slot.connection->RecvBytes(absl::ZeroDuration());
+    if (absl::IsDeadlineExceeded(bytes.status())) return;
+    if (!bytes.ok()) {
+      slot.end_of_stream = true;  // the worker is ending; HandleEnd follows
+      return;
+    }
+    absl::StatusOr<ResultFrame> frame = DecodeResultFrame(*bytes);
+    if (!slot.held.has_value()) continue;  // nothing expected: ignore
+    PoolBatch& held = *slot.held;
+    if (!frame.ok() || frame->items.size() != held.count) {
+      held.sink->Fail(
+          held.first, held.count,
+          absl::InternalError(absl::StrCat(
+              "pool worker ", slot.name, " sent a malformed result: ",
+              frame.ok() ? "wrong item count" : frame.status().message())));
+    } else {
+      for (size_t i = 0; i < held.count; ++i) {
+        held.sink->Fill(held.first + i, std::move(frame->items[i]));
+      }
+    }
+    slot.items_done += static_cast<int64_t>(held.count);
+    slot.held.reset();
+  }
+}
+
+void PoolCore::HandleEnd(Slot& slot) {
+  ReadResults(slot);           // what it sent before it ended
+  (void)slot.process->Join();  // it has ended: at once
+  const int code = slot.process->exitcode().value_or(0);
+  if (slot.held.has_value()) {
+    std::string exitcode = absl::StrCat(code);
+    if (code < 0) {
+      absl::StrAppend(&exitcode, " (",
+                      ExitCodeToString(code, ctx_.backend().SignalName(-code)),
+                      ")");
+    }
+    slot.held->sink->Fail(
+        slot.held->first, slot.held->count,
+        absl::AbortedError(absl::StrCat(
+            "pool worker ", slot.name, " (pid ", slot.pid,
+            ") died with exitcode ", exitcode,
+            " while holding this task; the Pool started a replacement, "
+            "submit the task again if it is safe to repeat")));
+  }
+  slot.connection->Close();
+  (void)slot.process->Close();
+  absl::MutexLock lock(&slots_mu_);
+  slot = Slot{};
+}
+
+bool PoolCore::Turn() {
+  StartMissingWorkers();
+  Assign();
+  {
+    absl::MutexLock lock(&mu_);
+    if (state_ == State::kTerminated) return false;
+    if (state_ == State::kClosed && queue_.empty()) {
+      bool any = false;
+      for (const Slot& slot : slots_) any = any || slot.process.has_value();
+      if (!any) return false;
+    }
+  }
+  std::vector<WaitObject> objects{wake_receiver_};
+  std::vector<Slot*> owners{nullptr};
+  for (Slot& slot : slots_) {
+    if (!slot.process.has_value()) continue;
+    if (!slot.end_of_stream) {
+      objects.emplace_back(*slot.connection);
+      owners.push_back(&slot);
+    }
+    objects.emplace_back(*slot.process);
+    owners.push_back(&slot);
+  }
+  absl::StatusOr<std::vector<size_t>> ready = Wait(objects);
+  if (!ready.ok()) {
+    Shutdown(absl::Status(ready.status().code(),
+                          absl::StrCat("the Pool's dispatcher failed: ",
+                                       ready.status().message())));
+    return false;
+  }
+  for (size_t i : *ready) {
+    if (owners[i] == nullptr) {
+      wake_pending_.store(false, std::memory_order_release);
+      while (wake_receiver_.Poll().value_or(false)) {
+        (void)wake_receiver_.RecvBytes(absl::ZeroDuration());
+      }
+    } else if (objects[i].process() != nullptr) {
+      HandleEnd(*owners[i]);
+    } else if (owners[i]->process.has_value()) {
+      ReadResults(*owners[i]);
+    }
+  }
+  return true;
+}
+
+void PoolCore::Dispatch() {
+  InstallState(owner_state_, /*owns_process=*/false);
+  try {
+    while (Turn()) {
+    }
+    Shutdown(absl::CancelledError(
+        "the Pool was terminated before this task finished"));
+  } catch (const ProcessCancelled&) {
+    // The pool's process is being cancelled (thread backend): its exit rules
+    // stop the workers; fail what waits.
+    Shutdown(absl::CancelledError(
+        "the Pool's process was terminated before this task finished"));
+  }
+  InstallState(nullptr, /*owns_process=*/false);
+}
+
+void PoolCore::Shutdown(const absl::Status& error) {
+  std::deque<PoolBatch> queued;
+  {
+    absl::MutexLock lock(&mu_);
+    state_ = State::kTerminated;
+    queued.swap(queue_);
+  }
+  for (PoolBatch& batch : queued) {
+    batch.sink->Fail(batch.first, batch.count, error);
+  }
+  for (Slot& slot : slots_) {
+    if (!slot.process.has_value()) continue;
+    if (slot.held.has_value()) {
+      slot.held->sink->Fail(slot.held->first, slot.held->count, error);
+    }
+    if (absl::Status s = slot.process->Stop(kStopGrace); !s.ok()) {
+      WriteStderr(absl::StrCat("mproc: stopping pool worker ", slot.name, ": ",
+                               s.ToString(), "\n"));
+    }
+    slot.connection->Close();
+    (void)slot.process->Close();
+    absl::MutexLock lock(&slots_mu_);
+    slot = Slot{};
+  }
+  wake_receiver_.Close();
+  wake_sender_.Close();
+  absl::MutexLock lock(&mu_);
+  done_ = true;
+}
+
+}  // namespace mproc::internal

@@ -1,0 +1,66 @@
+// -----------------------------------------------------------------------------
+// File: api/internal/pool_protocol.h
+// -----------------------------------------------------------------------------
+//
+// Internal: the frames a Pool and its workers exchange (docs/design.md §12),
+// each one Connection message with a varint kind first:
+//
+//   kTask    pool -> worker  batch id, function reference, count, the
+//                            encoded argument tuples of one chunk
+//   kStop    pool -> worker  (nothing): finish, return 0
+//   kResult  worker -> pool  batch id, count, per item 0 + encoded value or
+//                            1 + status code + message
+//
+// Decoding never crashes: malformed input is `kInvalidArgument`.
+
+#ifndef MPROC_API_INTERNAL_POOL_PROTOCOL_H_
+#define MPROC_API_INTERNAL_POOL_PROTOCOL_H_
+
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "api/internal/task_registry.h"
+
+namespace mproc::internal {
+
+// How a frame names the function to call: by registered name (every start
+// method), or by the addresses of its thunk and itself (only to a worker
+// that is a copy of, or shares, the pool's memory: posix:fork, thread).
+struct TaskReference {
+  std::string name;         // empty: by address
+  TaskFunction by_address;  // set when `name` is empty
+};
+
+struct TaskFrame {
+  uint64_t batch = 0;
+  TaskReference function;
+  std::vector<std::string> items;  // one encoded argument tuple each
+};
+
+struct StopFrame {};
+
+struct ResultFrame {
+  uint64_t batch = 0;
+  std::vector<absl::StatusOr<std::string>> items;  // encoded values
+};
+
+std::string EncodeTaskFrame(uint64_t batch, const TaskReference& function,
+                            const std::vector<std::string>& items);
+std::string EncodeStopFrame();
+std::string EncodeResultFrame(const ResultFrame& frame);
+
+// A frame a worker receives: a task or a stop.
+[[nodiscard]] absl::StatusOr<std::variant<TaskFrame, StopFrame>>
+DecodeWorkerFrame(absl::string_view bytes);
+
+// A frame the pool receives.
+[[nodiscard]] absl::StatusOr<ResultFrame> DecodeResultFrame(
+    absl::string_view bytes);
+
+}  // namespace mproc::internal
+
+#endif  // MPROC_API_INTERNAL_POOL_PROTOCOL_H_

@@ -1,0 +1,46 @@
+#include "api/internal/pool_results.h"
+
+#include <utility>
+
+#include "gsl/assert"
+
+namespace mproc::internal {
+
+ResultSink::ResultSink(size_t size)
+    : slots_(size, absl::UnknownError("not computed")),
+      set_(size, false),
+      unset_(size) {}
+
+void ResultSink::Fill(size_t index, absl::StatusOr<std::string> result) {
+  Expects(index < slots_.size());
+  absl::MutexLock lock(&mu_);
+  if (set_[index]) return;
+  slots_[index] = std::move(result);
+  set_[index] = true;
+  --unset_;
+}
+
+void ResultSink::Fail(size_t first, size_t count, const absl::Status& error) {
+  Expects(first + count <= slots_.size());
+  absl::MutexLock lock(&mu_);
+  for (size_t i = first; i < first + count; ++i) {
+    if (set_[i]) continue;
+    slots_[i] = error;
+    set_[i] = true;
+    --unset_;
+  }
+}
+
+bool ResultSink::WaitAll(absl::Time deadline) const {
+  absl::MutexLock lock(&mu_);
+  auto all_set = [this]()
+                     ABSL_SHARED_LOCKS_REQUIRED(mu_) { return unset_ == 0; };
+  return mu_.AwaitWithDeadline(absl::Condition(&all_set), deadline);
+}
+
+bool ResultSink::AllSet() const {
+  absl::MutexLock lock(&mu_);
+  return unset_ == 0;
+}
+
+}  // namespace mproc::internal

@@ -1,0 +1,85 @@
+#include "api/internal/pool_worker.h"
+
+#include <exception>
+#include <string>
+#include <utility>
+#include <variant>
+
+#include "absl/strings/str_cat.h"
+#include "api/cancellation.h"
+#include "api/internal/pool_protocol.h"
+#include "api/internal/task_registry.h"
+#include "api/target.h"
+
+namespace mproc::internal {
+namespace {
+
+absl::StatusOr<TaskFunction> Resolve(const TaskReference& reference,
+                                     bool by_address) {
+  if (reference.name.empty()) {
+    if (!by_address) {
+      return absl::InvalidArgumentError(
+          "this worker cannot call a task by address (it does not share its "
+          "pool's memory); register the task with MPROC_REGISTER_TASK");
+    }
+    return reference.by_address;
+  }
+  std::optional<TaskFunction> task = FindTaskFunction(reference.name);
+  if (!task.has_value()) {
+    return absl::NotFoundError(absl::StrCat(
+        "task '", reference.name,
+        "' is not registered in the worker's program; register it with "
+        "MPROC_REGISTER_TASK in a file linked into the program"));
+  }
+  return *task;
+}
+
+// Runs one item; an exception becomes its error (cancellation unwinds).
+absl::StatusOr<std::string> RunItem(const TaskFunction& task,
+                                    const std::string& args) {
+  try {
+    ByteReader in(args);
+    return task.thunk(task.function, in);
+  } catch (const ProcessCancelled&) {
+    throw;
+  } catch (const std::exception& e) {
+    return absl::UnknownError(absl::StrCat("task raised: ", e.what()));
+  } catch (...) {
+    return absl::UnknownError(
+        "task raised an exception that is not a std::exception");
+  }
+}
+
+}  // namespace
+
+absl::Status RunPoolWorker(Connection connection, int64_t max_tasks,
+                           bool by_address) {
+  int64_t done = 0;
+  while (true) {
+    absl::StatusOr<std::string> bytes = connection.RecvBytes();
+    if (absl::IsUnavailable(bytes.status())) return absl::OkStatus();
+    if (!bytes.ok()) return bytes.status();
+    absl::StatusOr<std::variant<TaskFrame, StopFrame>> frame =
+        DecodeWorkerFrame(*bytes);
+    if (!frame.ok()) return frame.status();
+    if (std::holds_alternative<StopFrame>(*frame)) return absl::OkStatus();
+    const TaskFrame& task = std::get<TaskFrame>(*frame);
+    ResultFrame result{.batch = task.batch};
+    result.items.reserve(task.items.size());
+    absl::StatusOr<TaskFunction> function = Resolve(task.function, by_address);
+    for (const std::string& item : task.items) {
+      result.items.push_back(function.ok() ? RunItem(*function, item)
+                                           : function.status());
+    }
+    if (absl::Status sent = connection.SendBytes(EncodeResultFrame(result));
+        !sent.ok()) {
+      return absl::IsUnavailable(sent) ? absl::OkStatus() : sent;
+    }
+    done += static_cast<int64_t>(task.items.size());
+    if (max_tasks > 0 && done >= max_tasks) return absl::OkStatus();
+  }
+}
+
+MPROC_REGISTER_TARGET_AS("mproc.PoolWorker", &RunPoolWorker);
+
+}  // namespace mproc::internal

@@ -1,0 +1,108 @@
+#include "api/pool.h"
+
+#include <algorithm>
+#include <thread>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "api/internal/pool_core.h"
+#include "api/internal/pool_protocol.h"
+
+namespace mproc {
+
+absl::StatusOr<Pool> Pool::Create(const Context& ctx, PoolOptions options) {
+  const int64_t processes = options.processes.value_or(
+      std::max<int64_t>(1, std::thread::hardware_concurrency()));
+  if (processes < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("processes must be at least 1 (got ", processes,
+                     "); leave it unset for the CPU count"));
+  }
+  if (options.max_tasks_per_child < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "max_tasks_per_child must be 0 (no limit) or positive (got ",
+        options.max_tasks_per_child, ")"));
+  }
+  if (!options.initializer.empty()) {
+    return absl::UnimplementedError(
+        "PoolOptions::initializer is not supported yet (issue 13); run the "
+        "setup at the start of the task instead");
+  }
+  absl::StatusOr<std::unique_ptr<internal::PoolCore>> core =
+      internal::PoolCore::Start(ctx, processes, options.max_tasks_per_child);
+  if (!core.ok()) return core.status();
+  return Pool(*std::move(core));
+}
+
+Pool::Pool(std::unique_ptr<internal::PoolCore> core) : core_(std::move(core)) {}
+Pool::Pool(Pool&& other) noexcept = default;
+Pool& Pool::operator=(Pool&& other) noexcept = default;
+Pool::~Pool() = default;  // ~PoolCore terminates
+
+const Context& Pool::context() const { return core_->context(); }
+
+absl::Status Pool::MovedFrom() {
+  return absl::FailedPreconditionError(
+      "this Pool was moved from; use the Pool it was moved to");
+}
+
+std::shared_ptr<internal::ResultSink> Pool::Failed(const absl::Status& error) {
+  auto sink = std::make_shared<internal::ResultSink>(1);
+  sink->Fail(0, 1, error);
+  return sink;
+}
+
+absl::StatusOr<std::shared_ptr<internal::ResultSink>> Pool::Submit(
+    const absl::StatusOr<internal::TaskReference>& function,
+    std::vector<std::string> items, size_t chunksize) {
+  if (core_ == nullptr) return MovedFrom();
+  if (!function.ok()) return function.status();
+  const size_t n = items.size();
+  if (chunksize == 0) {
+    const size_t per = static_cast<size_t>(4 * core_->processes());
+    chunksize = std::max<size_t>(1, (n + per - 1) / per);
+  }
+  auto sink = std::make_shared<internal::ResultSink>(n);
+  std::vector<internal::PoolBatch> batches;
+  batches.reserve((n + chunksize - 1) / chunksize);
+  for (size_t first = 0; first < n; first += chunksize) {
+    const size_t count = std::min(chunksize, n - first);
+    std::vector<std::string> chunk(
+        std::make_move_iterator(items.begin() + first),
+        std::make_move_iterator(items.begin() + first + count));
+    batches.push_back({.frame = internal::EncodeTaskFrame(core_->NextBatchId(),
+                                                          *function, chunk),
+                       .sink = sink,
+                       .first = first,
+                       .count = count});
+  }
+  if (absl::Status s = core_->Submit(std::move(batches)); !s.ok()) return s;
+  return sink;
+}
+
+absl::Status Pool::Close() {
+  if (core_ == nullptr) return MovedFrom();
+  return core_->Close();
+}
+
+absl::Status Pool::Join(absl::Duration timeout) {
+  if (core_ == nullptr) return MovedFrom();
+  return core_->Join(timeout);
+}
+
+absl::Status Pool::Terminate() {
+  if (core_ == nullptr) return MovedFrom();
+  return core_->Terminate();
+}
+
+std::vector<ProcessInfo> Pool::Workers() const {
+  if (core_ == nullptr) return {};
+  return core_->Workers();
+}
+
+absl::Status Pool::KillWorkerForTest(int64_t pid) {
+  if (core_ == nullptr) return MovedFrom();
+  return core_->KillWorker(pid);
+}
+
+}  // namespace mproc

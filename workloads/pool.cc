@@ -1,0 +1,49 @@
+#include "workloads/pool.h"
+
+#include <stdexcept>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "api/context.h"
+#include "api/current_process.h"
+#include "api/pool.h"
+
+namespace mproc::workloads {
+
+int64_t Square(int64_t x) { return x * x; }
+MPROC_REGISTER_TASK(Square);
+
+absl::StatusOr<int64_t> FailOnNegative(int64_t x) {
+  if (x < 0)
+    return absl::InvalidArgumentError(absl::StrCat("negative input ", x));
+  return x;
+}
+MPROC_REGISTER_TASK(FailOnNegative);
+
+int64_t ThrowOnSeven(int64_t x) {
+  if (x == 7) throw std::runtime_error("seven is unlucky");
+  return x;
+}
+MPROC_REGISTER_TASK(ThrowOnSeven);
+
+int64_t WorkerPid(int64_t /*x*/) { return CurrentProcess().pid; }
+MPROC_REGISTER_TASK(WorkerPid);
+
+absl::StatusOr<int64_t> WaitForRelease(EventProxy started, EventProxy release) {
+  if (absl::Status s = started.Set(); !s.ok()) return s;
+  absl::StatusOr<bool> released = release.Wait();
+  if (!released.ok()) return released.status();
+  return 1;
+}
+MPROC_REGISTER_TASK(WaitForRelease);
+
+absl::StatusOr<int64_t> CreateNestedPool(int64_t /*x*/) {
+  absl::StatusOr<Context> ctx = GetContext();
+  if (!ctx.ok()) return ctx.status();
+  absl::StatusOr<Pool> pool = Pool::Create(*ctx, {.processes = 1});
+  if (!pool.ok()) return pool.status();
+  return 1;
+}
+MPROC_REGISTER_TASK(CreateNestedPool);
+
+}  // namespace mproc::workloads

@@ -1,0 +1,41 @@
+// -----------------------------------------------------------------------------
+// File: workloads/pool.h
+// -----------------------------------------------------------------------------
+//
+// Registered Pool tasks (api/pool.h), for the conformance suite, the example
+// and the benchmarks. Each runs on every backend and start method.
+
+#ifndef MPROC_WORKLOADS_POOL_H_
+#define MPROC_WORKLOADS_POOL_H_
+
+#include <cstdint>
+
+#include "absl/status/statusor.h"
+#include "api/manager_sync.h"
+
+namespace mproc::workloads {
+
+// x * x.
+int64_t Square(int64_t x);
+
+// x, or `kInvalidArgument` "negative input <x>" for x < 0.
+absl::StatusOr<int64_t> FailOnNegative(int64_t x);
+
+// x, but throws std::runtime_error("seven is unlucky") for 7.
+int64_t ThrowOnSeven(int64_t x);
+
+// The pid of the worker that runs it (CurrentProcess().pid); ignores `x`.
+int64_t WorkerPid(int64_t x);
+
+// Sets `started`, then waits for `release` and returns 1 (or its error).
+// Never released, it runs until its worker is ended (the wait is a
+// cancellation point on thread).
+absl::StatusOr<int64_t> WaitForRelease(EventProxy started, EventProxy release);
+
+// Creates a Pool of one worker in the caller's context: OK (1) where that is
+// allowed, or the error Pool::Create gave.
+absl::StatusOr<int64_t> CreateNestedPool(int64_t x);
+
+}  // namespace mproc::workloads
+
+#endif  // MPROC_WORKLOADS_POOL_H_

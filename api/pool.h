@@ -35,8 +35,7 @@
 // be created inside a worker ("daemonic processes are not allowed to have
 // children").
 //
-// Docs: docs/design.md §12. Not built yet: Starmap, Imap, ImapUnordered and
-// PoolOptions::initializer.
+// Docs: docs/design.md §12. Not built yet: PoolOptions::initializer.
 
 #ifndef MPROC_API_POOL_H_
 #define MPROC_API_POOL_H_
@@ -46,6 +45,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -54,6 +54,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "api/async_result.h"
 #include "api/codec.h"
 #include "api/context.h"
 #include "api/current_process.h"
@@ -78,56 +79,6 @@ struct PoolOptions {
   // A worker ends after this many items and a new one replaces it; no item
   // is lost. 0: workers live as long as the Pool. Must be >= 0.
   int64_t max_tasks_per_child = 0;
-};
-
-// AsyncResult
-//
-// The result of one ApplyAsync, as CPython's AsyncResult. A cheap copyable
-// handle (copies share the result); thread-safe; it may outlive its Pool (a
-// Pool that ends first fails what it had not finished).
-template <typename T>
-class AsyncResult {
- public:
-  // Waits up to `timeout` for the result (InfiniteDuration: for ever; zero:
-  // only looks), then returns the task's value or its error (see the file
-  // comment). When the timeout passes first: `kDeadlineExceeded` "result not
-  // ready" (Ready() tells it from a task's own kDeadlineExceeded).
-  [[nodiscard]] absl::StatusOr<T> Get(
-      absl::Duration timeout = absl::InfiniteDuration()) const {
-    if (!Wait(timeout)) {
-      return absl::DeadlineExceededError(
-          absl::StrCat("result not ready after ", absl::FormatDuration(timeout),
-                       "; Get again with a longer timeout, or check Ready()"));
-    }
-    const absl::StatusOr<std::string>& bytes = sink_->slot(0);
-    if (!bytes.ok()) return bytes.status();
-    return DecodeValue<T>(*bytes);
-  }
-
-  // Waits up to `timeout` for the result; true once it is ready.
-  bool Wait(absl::Duration timeout = absl::InfiniteDuration()) const {
-    return sink_->WaitAll(absl::Now() + timeout);
-  }
-
-  // True once the result (a value or an error) is there.
-  bool Ready() const { return sink_->AllSet(); }
-
-  // Whether the task succeeded. `kFailedPrecondition` before it is ready
-  // (CPython's ValueError).
-  [[nodiscard]] absl::StatusOr<bool> Successful() const {
-    if (!Ready()) {
-      return absl::FailedPreconditionError(
-          "result is not ready; Wait() for it before asking Successful()");
-    }
-    return sink_->slot(0).ok();
-  }
-
- private:
-  friend class Pool;
-  explicit AsyncResult(std::shared_ptr<internal::ResultSink> sink)
-      : sink_(std::move(sink)) {}
-
-  std::shared_ptr<internal::ResultSink> sink_;
 };
 
 // Pool
@@ -176,6 +127,47 @@ class Pool {
         Submit(ReferenceTo(function), std::move(items), chunksize);
     if (!sink.ok()) return sink.status();
     return CollectAll<internal::TaskValue<R>>(**sink);
+  }
+
+  // Map for functions of several parameters: calls
+  // `function(std::get<0>(t), std::get<1>(t), ...)` for each tuple `t` of
+  // `inputs`. Results and errors as Map's.
+  template <typename R, typename... Params, typename... Inputs>
+  [[nodiscard]] absl::StatusOr<std::vector<internal::TaskValue<R>>> Starmap(
+      R (*function)(Params...),
+      const std::vector<std::tuple<Inputs...>>& inputs, size_t chunksize = 0) {
+    internal::CheckTaskSignature<R, Params...>();
+    std::vector<std::string> items;
+    items.reserve(inputs.size());
+    for (const std::tuple<Inputs...>& input : inputs) {
+      items.push_back(std::apply(
+          [](const Inputs&... args) {
+            return internal::EncodeTaskArguments<Params...>(args...);
+          },
+          input));
+    }
+    absl::StatusOr<std::shared_ptr<internal::ResultSink>> sink =
+        Submit(ReferenceTo(function), std::move(items), chunksize);
+    if (!sink.ok()) return sink.status();
+    return CollectAll<internal::TaskValue<R>>(**sink);
+  }
+
+  // As Map, but returns at once: the iterator yields each item's result, in
+  // input order, as it arrives (one failed item does not end it). Default
+  // `chunksize` 1, as CPython's. Errors: Map's submission errors.
+  template <typename R, typename Param, typename Input>
+  [[nodiscard]] absl::StatusOr<ResultIterator<internal::TaskValue<R>>> Imap(
+      R (*function)(Param), const std::vector<Input>& inputs,
+      size_t chunksize = 1) {
+    return Iterate(function, inputs, chunksize, /*ordered=*/true);
+  }
+
+  // As Imap, but yields the results in the order they complete.
+  template <typename R, typename Param, typename Input>
+  [[nodiscard]] absl::StatusOr<ResultIterator<internal::TaskValue<R>>>
+  ImapUnordered(R (*function)(Param), const std::vector<Input>& inputs,
+                size_t chunksize = 1) {
+    return Iterate(function, inputs, chunksize, /*ordered=*/false);
   }
 
   // Calls `function(args...)` in a worker and returns at once. A submission
@@ -237,6 +229,22 @@ class Pool {
   [[nodiscard]] absl::StatusOr<std::shared_ptr<internal::ResultSink>> Submit(
       const absl::StatusOr<internal::TaskReference>& function,
       std::vector<std::string> items, size_t chunksize);
+
+  template <typename R, typename Param, typename Input>
+  absl::StatusOr<ResultIterator<internal::TaskValue<R>>> Iterate(
+      R (*function)(Param), const std::vector<Input>& inputs, size_t chunksize,
+      bool ordered) {
+    internal::CheckTaskSignature<R, Param>();
+    std::vector<std::string> items;
+    items.reserve(inputs.size());
+    for (const Input& input : inputs) {
+      items.push_back(internal::EncodeTaskArguments<Param>(input));
+    }
+    absl::StatusOr<std::shared_ptr<internal::ResultSink>> sink =
+        Submit(ReferenceTo(function), std::move(items), chunksize);
+    if (!sink.ok()) return sink.status();
+    return ResultIterator<internal::TaskValue<R>>(*std::move(sink), ordered);
+  }
 
   // Waits for every item of `sink` and decodes them; the first error wins.
   template <typename T>

@@ -1,6 +1,7 @@
 #include "workloads/pool.h"
 
 #include <stdexcept>
+#include <string>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -12,6 +13,13 @@ namespace mproc::workloads {
 
 int64_t Square(int64_t x) { return x * x; }
 MPROC_REGISTER_TASK(Square);
+
+std::string Repeat(std::string text, int64_t times) {
+  std::string out;
+  for (int64_t i = 0; i < times; ++i) out += text;
+  return out;
+}
+MPROC_REGISTER_TASK(Repeat);
 
 absl::StatusOr<int64_t> FailOnNegative(int64_t x) {
   if (x < 0)

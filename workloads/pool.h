@@ -9,6 +9,7 @@
 #define MPROC_WORKLOADS_POOL_H_
 
 #include <cstdint>
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "api/manager_sync.h"
@@ -17,6 +18,9 @@ namespace mproc::workloads {
 
 // x * x.
 int64_t Square(int64_t x);
+
+// `text` repeated `times` times.
+std::string Repeat(std::string text, int64_t times);
 
 // x, or `kInvalidArgument` "negative input <x>" for x < 0.
 absl::StatusOr<int64_t> FailOnNegative(int64_t x);

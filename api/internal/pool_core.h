@@ -15,6 +15,7 @@
 #ifndef MPROC_API_INTERNAL_POOL_CORE_H_
 #define MPROC_API_INTERNAL_POOL_CORE_H_
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <deque>

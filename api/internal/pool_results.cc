@@ -9,7 +9,9 @@ namespace mproc::internal {
 ResultSink::ResultSink(size_t size)
     : slots_(size, absl::UnknownError("not computed")),
       set_(size, false),
-      unset_(size) {}
+      unset_(size) {
+  order_.reserve(size);
+}
 
 void ResultSink::Fill(size_t index, absl::StatusOr<std::string> result) {
   Expects(index < slots_.size());
@@ -17,6 +19,7 @@ void ResultSink::Fill(size_t index, absl::StatusOr<std::string> result) {
   if (set_[index]) return;
   slots_[index] = std::move(result);
   set_[index] = true;
+  order_.push_back(index);
   --unset_;
 }
 
@@ -27,6 +30,7 @@ void ResultSink::Fail(size_t first, size_t count, const absl::Status& error) {
     if (set_[i]) continue;
     slots_[i] = error;
     set_[i] = true;
+    order_.push_back(i);
     --unset_;
   }
 }
@@ -36,6 +40,28 @@ bool ResultSink::WaitAll(absl::Time deadline) const {
   auto all_set = [this]()
                      ABSL_SHARED_LOCKS_REQUIRED(mu_) { return unset_ == 0; };
   return mu_.AwaitWithDeadline(absl::Condition(&all_set), deadline);
+}
+
+bool ResultSink::WaitSlot(size_t index, absl::Time deadline) const {
+  Expects(index < slots_.size());
+  absl::MutexLock lock(&mu_);
+  auto is_set = [this, index]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+    return static_cast<bool>(set_[index]);
+  };
+  return mu_.AwaitWithDeadline(absl::Condition(&is_set), deadline);
+}
+
+std::optional<size_t> ResultSink::WaitNthSet(size_t n,
+                                             absl::Time deadline) const {
+  Expects(n < slots_.size());
+  absl::MutexLock lock(&mu_);
+  auto enough = [this, n]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+    return order_.size() > n;
+  };
+  if (!mu_.AwaitWithDeadline(absl::Condition(&enough), deadline)) {
+    return std::nullopt;
+  }
+  return order_[n];
 }
 
 bool ResultSink::AllSet() const {

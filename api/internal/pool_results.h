@@ -11,6 +11,7 @@
 #define MPROC_API_INTERNAL_POOL_RESULTS_H_
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,8 +38,13 @@ class ResultSink {
   // Waits until every slot is set, or `deadline`; true when every slot is.
   bool WaitAll(absl::Time deadline) const;
   bool AllSet() const;
+  // Waits until slot `index` is set, or `deadline`; true when it is.
+  bool WaitSlot(size_t index, absl::Time deadline) const;
+  // Waits until `n` + 1 slots are set, or `deadline`; the index of the slot
+  // set `n`-th (from 0), or std::nullopt at the deadline.
+  std::optional<size_t> WaitNthSet(size_t n, absl::Time deadline) const;
 
-  // Slot `index`; call only after WaitAll or AllSet returned true (a set slot
+  // Slot `index`; call only once a wait above said it is set (a set slot
   // never changes).
   const absl::StatusOr<std::string>& slot(size_t index) const {
     return slots_[index];
@@ -48,6 +54,7 @@ class ResultSink {
   mutable absl::Mutex mu_;
   std::vector<absl::StatusOr<std::string>> slots_;  // set under mu_
   std::vector<bool> set_ ABSL_GUARDED_BY(mu_);
+  std::vector<size_t> order_ ABSL_GUARDED_BY(mu_);  // indices, as set
   size_t unset_ ABSL_GUARDED_BY(mu_);
 };
 

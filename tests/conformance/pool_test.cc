@@ -6,6 +6,8 @@
 
 #include <cstdint>
 #include <set>
+#include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -68,6 +70,51 @@ TEST_P(ConformanceTest, PoolMapOfNoInputsIsEmpty) {
   ASSERT_OK_AND_ASSIGN(Pool pool, Pool::Create(ctx(), {.processes = 1}));
   EXPECT_THAT(pool.Map(&workloads::Square, std::vector<int64_t>{}),
               HoldsValue(IsEmpty()));
+  CloseAndJoin(pool);
+}
+
+TEST_P(ConformanceTest, PoolStarmapCallsWithEachTuple) {
+  ASSERT_OK_AND_ASSIGN(Pool pool, Pool::Create(ctx(), {.processes = 2}));
+  std::vector<std::tuple<std::string, int64_t>> inputs = {
+      {"ab", 2}, {"x", 0}, {"yz", 1}, {"-", 3}};
+  for (size_t chunksize : {0, 1, 3}) {
+    EXPECT_THAT(pool.Starmap(&workloads::Repeat, inputs, chunksize),
+                HoldsValue(ElementsAre("abab", "", "yz", "---")));
+  }
+  CloseAndJoin(pool);
+}
+
+TEST_P(ConformanceTest, PoolImapYieldsInOrderAndImapUnorderedYieldsAll) {
+  constexpr int64_t kItems = 25;
+  ASSERT_OK_AND_ASSIGN(Pool pool, Pool::Create(ctx(), {.processes = 2}));
+  for (size_t chunksize : {1, 4}) {
+    ASSERT_OK_AND_ASSIGN(
+        ResultIterator<int64_t> ordered,
+        pool.Imap(&workloads::Square, Range(kItems), chunksize));
+    ASSERT_OK_AND_ASSIGN(
+        ResultIterator<int64_t> unordered,
+        pool.ImapUnordered(&workloads::Square, Range(kItems), chunksize));
+    std::multiset<int64_t> seen;
+    for (int64_t i = 0; i < kItems; ++i) {
+      EXPECT_THAT(ordered.Next(kWait), HoldsValue(i * i));
+      ASSERT_OK_AND_ASSIGN(int64_t value, unordered.Next(kWait));
+      seen.insert(value);
+    }
+    std::vector<int64_t> squares = Squares(kItems);
+    EXPECT_EQ(seen, std::multiset<int64_t>(squares.begin(), squares.end()));
+    EXPECT_THAT(ordered.Next(kWait),
+                StatusIs(absl::StatusCode::kOutOfRange, HasSubstr("no more")));
+    EXPECT_THAT(unordered.Next(kWait),
+                StatusIs(absl::StatusCode::kOutOfRange, HasSubstr("no more")));
+  }
+  // A failed item is that item's result; the iteration goes on.
+  ASSERT_OK_AND_ASSIGN(
+      ResultIterator<int64_t> mixed,
+      pool.Imap(&workloads::FailOnNegative, std::vector<int64_t>{1, -2, 3}));
+  EXPECT_THAT(mixed.Next(kWait), HoldsValue(1));
+  EXPECT_THAT(mixed.Next(kWait), StatusIs(absl::StatusCode::kInvalidArgument,
+                                          HasSubstr("item 1")));
+  EXPECT_THAT(mixed.Next(kWait), HoldsValue(3));
   CloseAndJoin(pool);
 }
 

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "api/context.h"
 #include "api/current_process.h"
+#include "api/exit.h"
 #include "api/pool.h"
 
 namespace mproc::workloads {
@@ -36,6 +37,9 @@ MPROC_REGISTER_TASK(ThrowOnSeven);
 
 int64_t WorkerPid(int64_t /*x*/) { return CurrentProcess().pid; }
 MPROC_REGISTER_TASK(WorkerPid);
+
+int64_t ExitWorker(int64_t code) { Exit(static_cast<int>(code)); }
+MPROC_REGISTER_TASK(ExitWorker);
 
 absl::StatusOr<int64_t> WaitForRelease(EventProxy started, EventProxy release) {
   if (absl::Status s = started.Set(); !s.ok()) return s;

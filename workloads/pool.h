@@ -31,6 +31,10 @@ int64_t ThrowOnSeven(int64_t x);
 // The pid of the worker that runs it (CurrentProcess().pid); ignores `x`.
 int64_t WorkerPid(int64_t x);
 
+// Ends its worker with mproc::Exit(code) (a worker that dies mid-task, the
+// same way on every backend); never returns.
+int64_t ExitWorker(int64_t code);
+
 // Sets `started`, then waits for `release` and returns 1 (or its error).
 // Never released, it runs until its worker is ended (the wait is a
 // cancellation point on thread).

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "api/cancellation.h"
+#include "api/exit.h"
 #include "api/internal/pool_protocol.h"
 #include "api/internal/task_registry.h"
 #include "api/target.h"
@@ -34,7 +35,8 @@ absl::StatusOr<TaskFunction> Resolve(const TaskReference& reference,
   return *task;
 }
 
-// Runs one item; an exception becomes its error (cancellation unwinds).
+// Runs one item; an exception becomes its error (cancellation and
+// mproc::Exit unwind the worker).
 absl::StatusOr<std::string> RunItem(const TaskFunction& task,
                                     const std::string& args) {
   try {
@@ -42,6 +44,8 @@ absl::StatusOr<std::string> RunItem(const TaskFunction& task,
     return task.thunk(task.function, in);
   } catch (const ProcessCancelled&) {
     throw;
+  } catch (const ProcessExit&) {
+    throw;  // the task ends its worker: the pool fails the batch
   } catch (const std::exception& e) {
     return absl::UnknownError(absl::StrCat("task raised: ", e.what()));
   } catch (...) {

@@ -193,6 +193,26 @@ TEST_P(ConformanceTest, PoolWorkerKilledWhileHoldingATaskFailsOnlyThatTask) {
   EXPECT_OK(manager.Shutdown());
 }
 
+TEST_P(ConformanceTest, PoolWorkerThatExitsMidTaskFailsOnlyThatTask) {
+  ASSERT_OK_AND_ASSIGN(Pool pool, Pool::Create(ctx(), {.processes = 2}));
+  std::vector<AsyncResult<int64_t>> before;
+  for (int64_t i = 0; i < 10; ++i) {
+    before.push_back(pool.ApplyAsync(&workloads::Square, i));
+  }
+  AsyncResult<int64_t> crashed = pool.ApplyAsync(&workloads::ExitWorker, 3);
+  EXPECT_THAT(crashed.Get(kWait),
+              StatusIs(absl::StatusCode::kAborted,
+                       AllOf(HasSubstr("PoolWorker-"),
+                             HasSubstr("died with exitcode 3"))));
+  for (int64_t i = 0; i < 10; ++i) {
+    EXPECT_THAT(before[i].Get(kWait), HoldsValue(i * i));
+  }
+  EXPECT_THAT(pool.Map(&workloads::Square, Range(30), 2),
+              HoldsValue(Squares(30)));
+  EXPECT_THAT(pool.Workers(), SizeIs(2));
+  CloseAndJoin(pool);
+}
+
 TEST_P(ConformanceTest, PoolMaxTasksPerChildRecyclesWorkersWithoutLosingItems) {
   constexpr int64_t kItems = 10;
   ASSERT_OK_AND_ASSIGN(

@@ -5,6 +5,7 @@
 #include "api/pool.h"
 
 #include <cstdint>
+#include <functional>
 #include <set>
 #include <string>
 #include <tuple>
@@ -165,20 +166,24 @@ TEST_P(ConformanceTest, PoolFailingItemsFailAloneAndMapReportsTheFirst) {
   CloseAndJoin(pool);
 }
 
-TEST_P(ConformanceTest, PoolWorkerKilledWhileHoldingATaskFailsOnlyThatTask) {
-  ASSERT_OK_AND_ASSIGN(Manager manager, ctx().StartManager());
+// Starts a one-worker Pool on a task that blocks, kills the worker with
+// `kill`, and checks that only that task failed and the Pool went on.
+void ExpectAKilledWorkerFailsOnlyItsTask(
+    const Context& ctx,
+    const std::function<absl::Status(Pool&, int64_t)>& kill) {
+  ASSERT_OK_AND_ASSIGN(Manager manager, ctx.StartManager());
   ASSERT_OK_AND_ASSIGN(EventProxy started, manager.Event());
   ASSERT_OK_AND_ASSIGN(EventProxy never, manager.Event());
   {
-    ASSERT_OK_AND_ASSIGN(Pool pool, Pool::Create(ctx(), {.processes = 1}));
+    ASSERT_OK_AND_ASSIGN(Pool pool, Pool::Create(ctx, {.processes = 1}));
     AsyncResult<int64_t> doomed =
         pool.ApplyAsync(&workloads::WaitForRelease, started, never);
-    // Queued behind the doomed task: they run on the replacement.
+    // Queued behind the doomed task: it runs on the replacement.
     AsyncResult<int64_t> after = pool.ApplyAsync(&workloads::Square, 9);
     EXPECT_THAT(started.Wait(kWait), HoldsValue(true));
     std::vector<ProcessInfo> workers = pool.Workers();
     ASSERT_THAT(workers, SizeIs(1));
-    ASSERT_OK(pool.KillWorkerForTest(workers[0].pid));
+    ASSERT_OK(kill(pool, workers[0].pid));
     EXPECT_THAT(doomed.Get(kWait), StatusIs(absl::StatusCode::kAborted,
                                             AllOf(HasSubstr(workers[0].name),
                                                   HasSubstr("exitcode -9"))));
@@ -191,6 +196,20 @@ TEST_P(ConformanceTest, PoolWorkerKilledWhileHoldingATaskFailsOnlyThatTask) {
     CloseAndJoin(pool);
   }
   EXPECT_OK(manager.Shutdown());
+}
+
+TEST_P(ConformanceTest, PoolWorkerKilledBySigkillFailsOnlyItsTask) {
+  MPROC_REQUIRE_HOOK(kill_pid);
+  ExpectAKilledWorkerFailsOnlyItsTask(ctx(), [this](Pool&, int64_t pid) {
+    GetParam().kill_pid(pid);
+    return absl::OkStatus();
+  });
+}
+
+TEST_P(ConformanceTest, PoolWorkerKilledWhileHoldingATaskFailsOnlyThatTask) {
+  ExpectAKilledWorkerFailsOnlyItsTask(ctx(), [](Pool& pool, int64_t pid) {
+    return pool.KillWorkerForTest(pid);
+  });
 }
 
 TEST_P(ConformanceTest, PoolWorkerThatExitsMidTaskFailsOnlyThatTask) {

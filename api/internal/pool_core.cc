@@ -350,15 +350,17 @@ void PoolCore::Dispatch() {
     Shutdown(absl::CancelledError(
         "the Pool was terminated before this task finished"));
   } catch (const ProcessCancelled&) {
-    // The pool's process is being cancelled (thread backend): its exit rules
-    // stop the workers; fail what waits.
+    // The pool's process is being cancelled (thread backend): every wait
+    // would throw again, and its exit rules stop the workers. Fail what
+    // waits, and leave the workers to them.
     Shutdown(absl::CancelledError(
-        "the Pool's process was terminated before this task finished"));
+                 "the Pool's process was terminated before this task finished"),
+             /*stop_workers=*/false);
   }
   InstallState(nullptr, /*owns_process=*/false);
 }
 
-void PoolCore::Shutdown(const absl::Status& error) {
+void PoolCore::Shutdown(const absl::Status& error, bool stop_workers) {
   std::deque<PoolBatch> queued;
   {
     absl::MutexLock lock(&mu_);
@@ -373,12 +375,14 @@ void PoolCore::Shutdown(const absl::Status& error) {
     if (slot.held.has_value()) {
       slot.held->sink->Fail(slot.held->first, slot.held->count, error);
     }
-    if (absl::Status s = slot.process->Stop(kStopGrace); !s.ok()) {
-      WriteStderr(absl::StrCat("mproc: stopping pool worker ", slot.name, ": ",
-                               s.ToString(), "\n"));
+    if (stop_workers) {
+      if (absl::Status s = slot.process->Stop(kStopGrace); !s.ok()) {
+        WriteStderr(absl::StrCat("mproc: stopping pool worker ", slot.name,
+                                 ": ", s.ToString(), "\n"));
+      }
+      (void)slot.process->Close();
     }
     slot.connection->Close();
-    (void)slot.process->Close();
     absl::MutexLock lock(&slots_mu_);
     slot = Slot{};
   }

@@ -112,7 +112,9 @@ class PoolCore {
   void ReadResults(Slot& slot);
   void HandleEnd(Slot& slot);
   bool Retiring(const Slot& slot) const;
-  void Shutdown(const absl::Status& error);
+  // Fails every unfinished item with `error`, stops (unless not
+  // `stop_workers`) and forgets every worker, and marks the pool done.
+  void Shutdown(const absl::Status& error, bool stop_workers = true);
 
   const Context ctx_;
   const int64_t processes_;

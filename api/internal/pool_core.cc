@@ -263,9 +263,7 @@ void PoolCore::ReadResults(Slot& slot) {
               "pool worker ", slot.name, " sent a malformed result: ",
               frame.ok() ? "wrong item count" : frame.status().message())));
     } else {
-      for (size_t i = 0; i < held.count; ++i) {
-        held.sink->Fill(held.first + i, std::move(frame->items[i]));
-      }
+      held.sink->FillFrom(held.first, std::move(frame->items));
     }
     slot.items_done += static_cast<int64_t>(held.count);
     slot.held.reset();

@@ -13,14 +13,17 @@ ResultSink::ResultSink(size_t size)
   order_.reserve(size);
 }
 
-void ResultSink::Fill(size_t index, absl::StatusOr<std::string> result) {
-  Expects(index < slots_.size());
+void ResultSink::FillFrom(size_t first,
+                          std::vector<absl::StatusOr<std::string>> results) {
+  Expects(first + results.size() <= slots_.size());
   absl::MutexLock lock(&mu_);
-  if (set_[index]) return;
-  slots_[index] = std::move(result);
-  set_[index] = true;
-  order_.push_back(index);
-  --unset_;
+  for (size_t i = 0; i < results.size(); ++i) {
+    if (set_[first + i]) continue;
+    slots_[first + i] = std::move(results[i]);
+    set_[first + i] = true;
+    order_.push_back(first + i);
+    --unset_;
+  }
 }
 
 void ResultSink::Fail(size_t first, size_t count, const absl::Status& error) {

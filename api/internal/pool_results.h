@@ -29,9 +29,9 @@ class ResultSink {
 
   size_t size() const { return slots_.size(); }
 
-  // Sets slot `index` (< size()) unless it is set already: the first result
-  // of an item wins.
-  void Fill(size_t index, absl::StatusOr<std::string> result);
+  // Sets slots first, first + 1, ... to `results`, each unless it is set
+  // already: the first result of an item wins.
+  void FillFrom(size_t first, std::vector<absl::StatusOr<std::string>> results);
   // Sets every unset slot of [first, first + count) to `error`.
   void Fail(size_t first, size_t count, const absl::Status& error);
 

@@ -327,10 +327,15 @@ bool PoolCore::Turn() {
   }
   for (size_t i : *ready) {
     if (owners[i] == nullptr) {
-      wake_pending_.store(false, std::memory_order_release);
+      // Drain first, then clear (an exchange, to acquire what the wakers
+      // released): a Wake that found the flag set made its change before
+      // this clear, so the next Turn sees it; one that finds it clear sends
+      // a byte this drain has not taken. Clearing before draining could
+      // swallow a byte whose flag stays set, and then no Wake sends again.
       while (wake_receiver_.Poll().value_or(false)) {
         (void)wake_receiver_.RecvBytes(absl::ZeroDuration());
       }
+      (void)wake_pending_.exchange(false, std::memory_order_acq_rel);
     } else if (objects[i].process() != nullptr) {
       HandleEnd(*owners[i]);
     } else if (owners[i]->process.has_value()) {

@@ -23,13 +23,17 @@ absl::StatusOr<Pool> Pool::Create(const Context& ctx, PoolOptions options) {
         "max_tasks_per_child must be 0 (no limit) or positive (got ",
         options.max_tasks_per_child, ")"));
   }
-  if (!options.initializer.empty()) {
-    return absl::UnimplementedError(
-        "PoolOptions::initializer is not supported yet (issue 13); run the "
-        "setup at the start of the task instead");
+  if (!options.initializer.empty() && !options.initializer.registered() &&
+      !ctx.start_method().runs_closures) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "context '", ctx.name(),
+        "' re-executes the program, so the Pool's initializer must be a "
+        "registered function; register it with MPROC_REGISTER_TARGET and "
+        "build it with mproc::Target(&function, args...)"));
   }
   absl::StatusOr<std::unique_ptr<internal::PoolCore>> core =
-      internal::PoolCore::Start(ctx, processes, options.max_tasks_per_child);
+      internal::PoolCore::Start(ctx, processes, options.max_tasks_per_child,
+                                std::move(options.initializer));
   if (!core.ok()) return core.status();
   return Pool(*std::move(core));
 }

@@ -35,7 +35,7 @@
 // be created inside a worker ("daemonic processes are not allowed to have
 // children").
 //
-// Docs: docs/design.md §12. Not built yet: PoolOptions::initializer.
+// Docs: docs/design.md §12.
 
 #ifndef MPROC_API_POOL_H_
 #define MPROC_API_POOL_H_
@@ -73,8 +73,14 @@ class PoolCore;
 struct PoolOptions {
   // How many workers; std::nullopt: the CPU count (at least 1). Must be >= 1.
   std::optional<int64_t> processes;
-  // Run by each worker before its first task. Not supported yet: a non-empty
-  // initializer makes Create return `kUnimplemented`.
+  // Run by each worker (replacements too) before its first task, as
+  // CPython's `initializer(*initargs)`: `Target(&function, args...)`, whose
+  // arguments may carry Locks, Values, Queues and the other shared objects
+  // (the way to give workers a Lock). It must be a registered target on
+  // start methods that re-execute the program. If it fails (an error, a
+  // non-zero exit code, an exception), the Pool stops: every unfinished
+  // item fails with its error, named after the worker, and later calls get
+  // "Pool not running". CPython instead restarts failing workers for ever.
   TargetCall initializer;
   // A worker ends after this many items and a new one replaces it; no item
   // is lost. 0: workers live as long as the Pool. Must be >= 0.
@@ -90,8 +96,9 @@ struct PoolOptions {
 class Pool {
  public:
   // Starts the workers through `ctx`. Errors: `kInvalidArgument` for
-  // processes < 1 or max_tasks_per_child < 0; `kUnimplemented` for an
-  // initializer (not built yet); the first worker's Start error, e.g.
+  // processes < 1, max_tasks_per_child < 0, or an initializer that is not a
+  // registered target on a start method that re-executes the program; the
+  // first worker's Start error, e.g.
   // `kFailedPrecondition` "daemonic processes are not allowed to have
   // children" in a daemon process (a Pool worker among them). Nothing is
   // left running after an error.

@@ -1,5 +1,6 @@
 #include "workloads/pool.h"
 
+#include <atomic>
 #include <stdexcept>
 #include <string>
 
@@ -9,6 +10,7 @@
 #include "api/current_process.h"
 #include "api/exit.h"
 #include "api/pool.h"
+#include "workloads/shared_state.h"
 
 namespace mproc::workloads {
 
@@ -57,5 +59,23 @@ absl::StatusOr<int64_t> CreateNestedPool(int64_t /*x*/) {
   return 1;
 }
 MPROC_REGISTER_TASK(CreateNestedPool);
+
+namespace {
+std::atomic<int64_t> worker_tag{0};
+}  // namespace
+
+absl::Status RememberTag(Value<int64_t> initialized, int64_t tag) {
+  worker_tag.store(tag);
+  return IncrementUnderLock(initialized, 1);
+}
+MPROC_REGISTER_TARGET(RememberTag);
+
+int64_t WorkerTag(int64_t /*x*/) { return worker_tag.load(); }
+MPROC_REGISTER_TASK(WorkerTag);
+
+absl::Status RefuseToInitialize(std::string why) {
+  return absl::UnavailableError(why);
+}
+MPROC_REGISTER_TARGET(RefuseToInitialize);
 
 }  // namespace mproc::workloads

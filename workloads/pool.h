@@ -12,7 +12,9 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/status/status.h"
 #include "api/manager_sync.h"
+#include "api/shared_value.h"
 
 namespace mproc::workloads {
 
@@ -43,6 +45,16 @@ absl::StatusOr<int64_t> WaitForRelease(EventProxy started, EventProxy release);
 // Creates a Pool of one worker in the caller's context: OK (1) where that is
 // allowed, or the error Pool::Create gave.
 absl::StatusOr<int64_t> CreateNestedPool(int64_t x);
+
+// A Pool initializer (a registered target): adds 1 to `initialized` under
+// its lock and remembers `tag` for WorkerTag in this process.
+absl::Status RememberTag(Value<int64_t> initialized, int64_t tag);
+
+// The tag RememberTag set in this worker (0 if none did); ignores `x`.
+int64_t WorkerTag(int64_t x);
+
+// A Pool initializer that fails: `kUnavailable` with `why`.
+absl::Status RefuseToInitialize(std::string why);
 
 }  // namespace mproc::workloads
 

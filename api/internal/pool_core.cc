@@ -26,11 +26,13 @@ absl::Status NotRunning() {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<PoolCore>> PoolCore::Start(
-    const Context& ctx, int64_t processes, int64_t max_tasks_per_child) {
+    const Context& ctx, int64_t processes, int64_t max_tasks_per_child,
+    TargetCall initializer) {
   absl::StatusOr<std::pair<Connection, Connection>> wake = ctx.Pipe();
   if (!wake.ok()) return wake.status();
-  std::unique_ptr<PoolCore> core(new PoolCore(
-      ctx, processes, max_tasks_per_child, wake->first, wake->second));
+  std::unique_ptr<PoolCore> core(
+      new PoolCore(ctx, processes, max_tasks_per_child, std::move(initializer),
+                   wake->first, wake->second));
   // The first worker's Start error is the Pool's: a daemon cannot have
   // children, a closure-only start method, an OS refusal.
   for (Slot& slot : core->slots_) {
@@ -45,10 +47,12 @@ absl::StatusOr<std::unique_ptr<PoolCore>> PoolCore::Start(
 }
 
 PoolCore::PoolCore(const Context& ctx, int64_t processes, int64_t max_tasks,
-                   Connection wake_sender, Connection wake_receiver)
+                   TargetCall initializer, Connection wake_sender,
+                   Connection wake_receiver)
     : ctx_(ctx),
       processes_(processes),
       max_tasks_(max_tasks),
+      initializer_{.call = std::move(initializer)},
       owner_pid_(CurrentProcess().pid),
       owner_state_(&CurrentState()),
       wake_sender_(std::move(wake_sender)),
@@ -82,7 +86,9 @@ absl::Status PoolCore::Submit(std::vector<PoolBatch> batches) {
   if (absl::Status owner = CheckOwner(); !owner.ok()) return owner;
   {
     absl::MutexLock lock(&mu_);
-    if (state_ != State::kRunning) return NotRunning();
+    if (state_ != State::kRunning) {
+      return stopped_by_.ok() ? NotRunning() : stopped_by_;
+    }
     for (PoolBatch& batch : batches) queue_.push_back(std::move(batch));
   }
   Wake();
@@ -158,9 +164,10 @@ absl::Status PoolCore::StartWorker(Slot& slot) {
   if (!pipe.ok()) return pipe.status();
   auto& [mine, theirs] = *pipe;
   const std::string name = absl::StrCat("PoolWorker-", next_worker_number_++);
-  Process process = ctx_.NewProcess(Target(&RunPoolWorker, theirs, max_tasks_,
-                                           ctx_.start_method().runs_closures),
-                                    {.name = name, .daemon = true});
+  Process process =
+      ctx_.NewProcess(Target(&RunPoolWorker, initializer_, theirs, max_tasks_,
+                             ctx_.start_method().runs_closures),
+                      {.name = name, .daemon = true});
   absl::Status started = process.Start();
   theirs.Close();  // the worker holds it now
   if (!started.ok()) {
@@ -254,6 +261,17 @@ void PoolCore::ReadResults(Slot& slot) {
       return;
     }
     absl::StatusOr<ResultFrame> frame = DecodeResultFrame(*bytes);
+    if (frame.ok() && frame->batch == kInitializerFailedBatch &&
+        frame->items.size() == 1 && !frame->items[0].ok()) {
+      const absl::Status& error = frame->items[0].status();
+      fatal_error_ = absl::Status(
+          error.code(),
+          absl::StrCat("the Pool's initializer failed in ", slot.name, ": ",
+                       error.message(),
+                       "; the Pool stopped: fix the initializer and create "
+                       "a new Pool"));
+      return;  // the worker ends; Turn ends the pool
+    }
     if (!slot.held.has_value()) continue;  // nothing expected: ignore
     PoolBatch& held = *slot.held;
     if (!frame.ok() || frame->items.size() != held.count) {
@@ -274,7 +292,9 @@ void PoolCore::HandleEnd(Slot& slot) {
   ReadResults(slot);           // what it sent before it ended
   (void)slot.process->Join();  // it has ended: at once
   const int code = slot.process->exitcode().value_or(0);
-  if (slot.held.has_value()) {
+  if (slot.held.has_value() && !fatal_error_.ok()) {
+    slot.held->sink->Fail(slot.held->first, slot.held->count, fatal_error_);
+  } else if (slot.held.has_value()) {
     std::string exitcode = absl::StrCat(code);
     if (code < 0) {
       absl::StrAppend(&exitcode, " (",
@@ -296,6 +316,7 @@ void PoolCore::HandleEnd(Slot& slot) {
 }
 
 bool PoolCore::Turn() {
+  if (!fatal_error_.ok()) return false;
   StartMissingWorkers();
   Assign();
   {
@@ -350,8 +371,14 @@ void PoolCore::Dispatch() {
   try {
     while (Turn()) {
     }
-    Shutdown(absl::CancelledError(
-        "the Pool was terminated before this task finished"));
+    if (!fatal_error_.ok()) {
+      absl::MutexLock lock(&mu_);
+      stopped_by_ = fatal_error_;
+    }
+    Shutdown(fatal_error_.ok()
+                 ? absl::CancelledError(
+                       "the Pool was terminated before this task finished")
+                 : fatal_error_);
   } catch (const ProcessCancelled&) {
     // The pool's process is being cancelled (thread backend): every wait
     // would throw again, and its exit rules stop the workers. Fail what

@@ -34,6 +34,7 @@
 #include "api/current_process.h"
 #include "api/internal/pool_protocol.h"
 #include "api/internal/pool_results.h"
+#include "api/internal/pool_worker.h"
 #include "api/pipe.h"
 #include "api/process.h"
 
@@ -51,12 +52,14 @@ struct PoolBatch {
 
 class PoolCore {
  public:
-  // Starts `processes` (>= 1) workers through `ctx` and the dispatcher.
+  // Starts `processes` (>= 1) workers through `ctx` and the dispatcher;
+  // each worker runs `initializer` (if not empty) before its first task.
   // `max_tasks_per_child` 0: workers live as long as the pool. Errors: the
   // first worker's Start error (the daemon rule among them); nothing is left
   // running then.
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<PoolCore>> Start(
-      const Context& ctx, int64_t processes, int64_t max_tasks_per_child);
+      const Context& ctx, int64_t processes, int64_t max_tasks_per_child,
+      TargetCall initializer);
 
   PoolCore(const PoolCore&) = delete;
   PoolCore& operator=(const PoolCore&) = delete;
@@ -70,7 +73,8 @@ class PoolCore {
   uint64_t NextBatchId();
 
   // Queues `batches` in order. `kFailedPrecondition` once closed or
-  // terminated, or in a process other than the creator.
+  // terminated, or in a process other than the creator; the initializer's
+  // error once a failed initializer stopped the pool.
   [[nodiscard]] absl::Status Submit(std::vector<PoolBatch> batches);
 
   [[nodiscard]] absl::Status Close();
@@ -99,7 +103,8 @@ class PoolCore {
   };
 
   PoolCore(const Context& ctx, int64_t processes, int64_t max_tasks,
-           Connection wake_sender, Connection wake_receiver);
+           TargetCall initializer, Connection wake_sender,
+           Connection wake_receiver);
 
   absl::Status CheckOwner() const;
   void Wake();
@@ -119,6 +124,7 @@ class PoolCore {
   const Context ctx_;
   const int64_t processes_;
   const int64_t max_tasks_;
+  const WorkerInitializer initializer_;
   const int64_t owner_pid_;
   ProcessState* const owner_state_;
   const Connection wake_sender_;
@@ -130,11 +136,16 @@ class PoolCore {
   State state_ ABSL_GUARDED_BY(mu_) = State::kRunning;
   std::deque<PoolBatch> queue_ ABSL_GUARDED_BY(mu_);
   bool done_ ABSL_GUARDED_BY(mu_) = false;
+  // Why the pool stopped, when a failed initializer stopped it: what Submit
+  // answers after that, instead of "Pool not running".
+  absl::Status stopped_by_ ABSL_GUARDED_BY(mu_);
 
   mutable absl::Mutex slots_mu_;
   std::vector<Slot> slots_;  // size processes_; see Slot
   int64_t next_worker_number_ = 1;
   absl::Status last_start_error_;
+  // Set when a worker's initializer failed: the pool then ends with it.
+  absl::Status fatal_error_;
 
   absl::Mutex join_mu_;
   std::thread dispatcher_ ABSL_GUARDED_BY(join_mu_);

@@ -9,7 +9,9 @@
 //                            encoded argument tuples of one chunk
 //   kStop    pool -> worker  (nothing): finish, return 0
 //   kResult  worker -> pool  batch id, count, per item 0 + encoded value or
-//                            1 + status code + message
+//                            1 + status code + message; batch 0 (no task's
+//                            id) with one failed item: the worker's
+//                            initializer failed with that error
 //
 // Decoding never crashes: malformed input is `kInvalidArgument`.
 
@@ -42,6 +44,10 @@ struct TaskFrame {
 };
 
 struct StopFrame {};
+
+// The batch of the result frame that reports a failed initializer; task
+// batches are numbered from 1.
+inline constexpr uint64_t kInitializerFailedBatch = 0;
 
 struct ResultFrame {
   uint64_t batch = 0;

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "api/cancellation.h"
 #include "api/exit.h"
+#include "api/internal/handover.h"
 #include "api/internal/pool_protocol.h"
 #include "api/internal/task_registry.h"
 #include "api/target.h"
@@ -56,8 +57,39 @@ absl::StatusOr<std::string> RunItem(const TaskFunction& task,
 
 }  // namespace
 
-absl::Status RunPoolWorker(Connection connection, int64_t max_tasks,
+absl::Status WorkerInitializer::Run() const {
+  if (call.empty()) return absl::OkStatus();
+  absl::StatusOr<int> code;
+  try {
+    ScopedHandoverTable scope(table);
+    code = call.Run();
+  } catch (const ProcessCancelled&) {
+    throw;
+  } catch (const ProcessExit&) {
+    throw;
+  } catch (const std::exception& e) {
+    return absl::UnknownError(absl::StrCat("initializer raised: ", e.what()));
+  } catch (...) {
+    return absl::UnknownError(
+        "initializer raised an exception that is not a std::exception");
+  }
+  if (!code.ok()) return code.status();
+  if (*code != 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("initializer returned exit code ", *code));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RunPoolWorker(WorkerInitializer initializer,
+                           Connection connection, int64_t max_tasks,
                            bool by_address) {
+  if (absl::Status ready = initializer.Run(); !ready.ok()) {
+    ResultFrame report{.batch = kInitializerFailedBatch};
+    report.items.push_back(ready);
+    (void)connection.SendBytes(EncodeResultFrame(report));  // gone: ends too
+    return ready;
+  }
   int64_t done = 0;
   while (true) {
     absl::StatusOr<std::string> bytes = connection.RecvBytes();
@@ -87,3 +119,45 @@ absl::Status RunPoolWorker(Connection connection, int64_t max_tasks,
 MPROC_REGISTER_TARGET_AS("mproc.PoolWorker", &RunPoolWorker);
 
 }  // namespace mproc::internal
+
+namespace mproc {
+
+void Codec<internal::WorkerInitializer>::Encode(
+    const internal::WorkerInitializer& initializer, ByteWriter& out) {
+  out.PutBool(initializer.call.registered());
+  if (!initializer.call.registered()) return;
+  out.PutBytes(initializer.call.name());
+  out.PutBytes(initializer.call.encoded_args());
+  const auto& objects = initializer.call.handovers();
+  out.PutVarint(objects.size());
+  for (const std::shared_ptr<SharedObject>& object : objects) {
+    out.PutVarint(internal::RecordHandover(object));
+  }
+}
+
+absl::StatusOr<internal::WorkerInitializer>
+Codec<internal::WorkerInitializer>::Decode(ByteReader& in) {
+  internal::WorkerInitializer initializer;
+  absl::StatusOr<bool> registered = in.GetBool();
+  if (!registered.ok()) return registered.status();
+  if (!*registered) return initializer;
+  absl::StatusOr<absl::string_view> name = in.GetBytes();
+  if (!name.ok()) return name.status();
+  absl::StatusOr<absl::string_view> args = in.GetBytes();
+  if (!args.ok()) return args.status();
+  absl::StatusOr<uint64_t> count = in.GetCount(1);
+  if (!count.ok()) return count.status();
+  for (uint64_t i = 0; i < *count; ++i) {
+    absl::StatusOr<uint64_t> index = in.GetVarint();
+    if (!index.ok()) return index.status();
+    absl::StatusOr<std::shared_ptr<SharedObject>> object =
+        internal::HandedOver(*index);
+    if (!object.ok()) return object.status();
+    initializer.table.push_back(*std::move(object));
+  }
+  initializer.call =
+      TargetCall::FromRegistered(std::string(*name), std::string(*args));
+  return initializer;
+}
+
+}  // namespace mproc

@@ -14,6 +14,8 @@
 
 #include "absl/time/time.h"
 #include "api/manager.h"
+#include "api/shared_value.h"
+#include "api/target.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/conformance/conformance.h"
@@ -315,6 +317,75 @@ TEST_P(ConformanceTest, PoolRunsUnregisteredFunctionsOnlyWhereMemoryIsShared) {
                                   HasSubstr("MPROC_REGISTER_TASK")));
   }
   CloseAndJoin(pool);
+}
+
+TEST_P(ConformanceTest, PoolInitializerRunsOnceInEachWorkerBeforeItsTasks) {
+  ASSERT_OK_AND_ASSIGN(Value<int64_t> initialized,
+                       Value<int64_t>::Create(ctx(), 0));
+  ASSERT_OK_AND_ASSIGN(
+      Pool pool,
+      Pool::Create(ctx(),
+                   {.processes = 2,
+                    .initializer = Target(&workloads::RememberTag, initialized,
+                                          int64_t{42})}));
+  EXPECT_THAT(pool.Map(&workloads::WorkerTag, Range(20), 1),
+              HoldsValue(std::vector<int64_t>(20, 42)));
+  CloseAndJoin(pool);
+  // A Value handed to the initializer through the worker's launch: one
+  // increment per worker.
+  EXPECT_THAT(initialized.Get(), HoldsValue(2));
+}
+
+TEST_P(ConformanceTest, PoolInitializerRunsInEveryReplacementWorker) {
+  ASSERT_OK_AND_ASSIGN(Value<int64_t> initialized,
+                       Value<int64_t>::Create(ctx(), 0));
+  ASSERT_OK_AND_ASSIGN(
+      Pool pool,
+      Pool::Create(ctx(),
+                   {.processes = 1,
+                    .initializer = Target(&workloads::RememberTag, initialized,
+                                          int64_t{7}),
+                    .max_tasks_per_child = 1}));
+  EXPECT_THAT(pool.Map(&workloads::WorkerTag, Range(3), 1),
+              HoldsValue(ElementsAre(7, 7, 7)));
+  CloseAndJoin(pool);
+  // Three workers ran an item each; a fourth may have started before Close.
+  ASSERT_OK_AND_ASSIGN(int64_t runs, initialized.Get());
+  EXPECT_GE(runs, 3);
+  EXPECT_LE(runs, 4);
+}
+
+TEST_P(ConformanceTest, PoolInitializerThatFailsStopsThePoolWithItsError) {
+  ASSERT_OK_AND_ASSIGN(
+      Pool pool,
+      Pool::Create(ctx(), {.processes = 2,
+                           .initializer = Target(&workloads::RefuseToInitialize,
+                                                 std::string("no disk"))}));
+  const auto initializer_error = StatusIs(
+      absl::StatusCode::kUnavailable,
+      AllOf(HasSubstr("initializer failed in PoolWorker-"),
+            HasSubstr("no disk"), HasSubstr("create a new Pool")));
+  // Whether the items reached the pool before it stopped or not.
+  EXPECT_THAT(pool.Map(&workloads::Square, Range(10)), initializer_error);
+  EXPECT_THAT(pool.ApplyAsync(&workloads::Square, 3).Get(kWait),
+              initializer_error);
+  EXPECT_OK(pool.Close());
+  EXPECT_OK(pool.Join(kWait));
+  EXPECT_THAT(pool.Workers(), IsEmpty());
+}
+
+TEST_P(ConformanceTest, PoolInitializerMayBeAClosureOnlyWhereMemoryIsShared) {
+  absl::StatusOr<Pool> pool = Pool::Create(
+      ctx(), {.processes = 1, .initializer = Target([] { return 0; })});
+  if (!ctx().start_method().runs_closures) {
+    EXPECT_THAT(pool, StatusIs(absl::StatusCode::kInvalidArgument,
+                               HasSubstr("MPROC_REGISTER_TARGET")));
+    return;
+  }
+  ASSERT_OK(pool.status());
+  EXPECT_THAT(pool->Map(&workloads::Square, Range(3)),
+              HoldsValue(ElementsAre(0, 1, 4)));
+  CloseAndJoin(*pool);
 }
 
 TEST_P(ConformanceTest, PoolRejectsBadOptions) {

@@ -88,5 +88,6 @@ foreach(_context IN LISTS MPROC_EXAMPLE_CONTEXTS)
            "Sum of squares: 332833500"
            "Crashed task: ABORTED: pool worker PoolWorker-[0-9]+ \\(pid [0-9]+\\) died with exitcode 3"
            "Sum of squares after the crash: 332833500"
+           "Replacement worker: PoolWorker-3"
            "Workers running: 2")
 endforeach()

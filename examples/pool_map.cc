@@ -1,7 +1,8 @@
 // Pool: squares 0..999 on a Pool of two workers and prints the sum; then a
 // task ends its worker mid-task, that task alone fails, the Pool replaces
-// the worker, and the same Map gives the same sum. Runs on every context
+// the worker (the new one is named), and the same Map gives the same sum. Runs on every context
 // (--backend, --start_method).
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <numeric>
@@ -20,8 +21,8 @@ namespace {
 constexpr int64_t kItems = 1000;
 constexpr int64_t kWorkers = 2;
 
-int64_t Square(int64_t x) { return x * x; }
-MPROC_REGISTER_TASK(Square);
+int64_t SquareOf(int64_t x) { return x * x; }
+MPROC_REGISTER_TASK(SquareOf);
 
 // Ends the worker that runs it, as a crash would.
 int64_t Crash(int64_t code) { mproc::Exit(static_cast<int>(code)); }
@@ -30,7 +31,7 @@ MPROC_REGISTER_TASK(Crash);
 absl::StatusOr<int64_t> SumOfSquares(mproc::Pool& pool) {
   std::vector<int64_t> inputs(kItems);
   std::iota(inputs.begin(), inputs.end(), 0);
-  absl::StatusOr<std::vector<int64_t>> squares = pool.Map(&Square, inputs);
+  absl::StatusOr<std::vector<int64_t>> squares = pool.Map(&SquareOf, inputs);
   if (!squares.ok()) return squares.status();
   return std::accumulate(squares->begin(), squares->end(), int64_t{0});
 }
@@ -45,6 +46,7 @@ absl::Status Run(const mproc::Context& ctx) {
                                    kWorkers, kItems - 1));
   mproc::PrintLine(absl::StrFormat("Sum of squares: %d", *sum));
 
+  std::vector<mproc::ProcessInfo> before = pool->Workers();
   absl::StatusOr<int64_t> crashed = pool->ApplyAsync(&Crash, 3).Get();
   if (crashed.ok()) return absl::InternalError("the crashing task returned");
   mproc::PrintLine(
@@ -52,6 +54,14 @@ absl::Status Run(const mproc::Context& ctx) {
   sum = SumOfSquares(*pool);
   if (!sum.ok()) return sum.status();
   mproc::PrintLine(absl::StrFormat("Sum of squares after the crash: %d", *sum));
+  for (const mproc::ProcessInfo& worker : pool->Workers()) {
+    if (std::none_of(before.begin(), before.end(),
+                     [&](const mproc::ProcessInfo& old) {
+                       return old.pid == worker.pid;
+                     })) {
+      mproc::PrintLine(absl::StrFormat("Replacement worker: %s", worker.name));
+    }
+  }
   mproc::PrintLine(
       absl::StrFormat("Workers running: %d", pool->Workers().size()));
   if (absl::Status s = pool->Close(); !s.ok()) return s;

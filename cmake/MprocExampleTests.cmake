@@ -86,7 +86,7 @@ foreach(_context IN LISTS MPROC_EXAMPLE_CONTEXTS)
     EXAMPLE pool_map ARGS ${_args}
     EXPECT "Pool of 2 workers, squares of 0\\.\\.999"
            "Sum of squares: 332833500"
-           "Crashed task: ABORTED: pool worker PoolWorker-[0-9]+ \\(pid [0-9]+\\) died with exitcode 3"
+           "Crashed task: ABORTED: pool worker PoolWorker-[0-9]+ \\(pid [0-9]+\\) died with exitcode 3 while holding this task.*"
            "Sum of squares after the crash: 332833500"
            "Replacement worker: PoolWorker-3"
            "Workers running: 2")

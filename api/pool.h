@@ -278,7 +278,10 @@ class Pool {
 // Registers `function` as a Pool task under its own spelling, so that
 // workers of every start method can call it. Use at namespace scope in a .cc
 // file that is linked whole into the program (an OBJECT library or the
-// executable itself).
+// executable itself). Names are program-wide and the spelling is the name:
+// two different functions registered as `Square` (in two namespaces, say)
+// stop the program at start with a message; give one of them another name
+// with MPROC_REGISTER_TASK_AS.
 #define MPROC_REGISTER_TASK(function) \
   MPROC_REGISTER_TASK_AS(#function, &function)
 

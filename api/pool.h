@@ -124,14 +124,8 @@ class Pool {
   [[nodiscard]] absl::StatusOr<std::vector<internal::TaskValue<R>>> Map(
       R (*function)(Param), const std::vector<Input>& inputs,
       size_t chunksize = 0) {
-    internal::CheckTaskSignature<R, Param>();
-    std::vector<std::string> items;
-    items.reserve(inputs.size());
-    for (const Input& input : inputs) {
-      items.push_back(internal::EncodeTaskArguments<Param>(input));
-    }
     absl::StatusOr<std::shared_ptr<internal::ResultSink>> sink =
-        Submit(ReferenceTo(function), std::move(items), chunksize);
+        SubmitEach(function, inputs, chunksize);
     if (!sink.ok()) return sink.status();
     return CollectAll<internal::TaskValue<R>>(**sink);
   }
@@ -237,18 +231,26 @@ class Pool {
       const absl::StatusOr<internal::TaskReference>& function,
       std::vector<std::string> items, size_t chunksize);
 
+  // Submit for a one-parameter function called on each of `inputs`.
   template <typename R, typename Param, typename Input>
-  absl::StatusOr<ResultIterator<internal::TaskValue<R>>> Iterate(
-      R (*function)(Param), const std::vector<Input>& inputs, size_t chunksize,
-      bool ordered) {
+  absl::StatusOr<std::shared_ptr<internal::ResultSink>> SubmitEach(
+      R (*function)(Param), const std::vector<Input>& inputs,
+      size_t chunksize) {
     internal::CheckTaskSignature<R, Param>();
     std::vector<std::string> items;
     items.reserve(inputs.size());
     for (const Input& input : inputs) {
       items.push_back(internal::EncodeTaskArguments<Param>(input));
     }
+    return Submit(ReferenceTo(function), std::move(items), chunksize);
+  }
+
+  template <typename R, typename Param, typename Input>
+  absl::StatusOr<ResultIterator<internal::TaskValue<R>>> Iterate(
+      R (*function)(Param), const std::vector<Input>& inputs, size_t chunksize,
+      bool ordered) {
     absl::StatusOr<std::shared_ptr<internal::ResultSink>> sink =
-        Submit(ReferenceTo(function), std::move(items), chunksize);
+        SubmitEach(function, inputs, chunksize);
     if (!sink.ok()) return sink.status();
     return ResultIterator<internal::TaskValue<R>>(*std::move(sink), ordered);
   }

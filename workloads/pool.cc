@@ -1,6 +1,7 @@
 #include "workloads/pool.h"
 
 #include <atomic>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 
@@ -16,6 +17,17 @@ namespace mproc::workloads {
 
 int64_t Square(int64_t x) { return x * x; }
 MPROC_REGISTER_TASK(Square);
+
+int64_t SpinWork(int64_t rounds) {
+  uint64_t x = 0x9E3779B97F4A7C15u ^ static_cast<uint64_t>(rounds);
+  for (int64_t i = 0; i < rounds; ++i) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+  }
+  return static_cast<int64_t>(x);
+}
+MPROC_REGISTER_TASK(SpinWork);
 
 std::string Repeat(std::string text, int64_t times) {
   std::string out;

@@ -21,6 +21,11 @@ namespace mproc::workloads {
 // x * x.
 int64_t Square(int64_t x);
 
+// A deterministic integer loop of `rounds` xorshift steps, for CPU-bound
+// benchmarks: its result depends on every step, so the compiler cannot fold
+// it, and its time grows linearly with `rounds`.
+int64_t SpinWork(int64_t rounds);
+
 // `text` repeated `times` times.
 std::string Repeat(std::string text, int64_t times);
 

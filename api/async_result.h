@@ -48,7 +48,7 @@ class AsyncResult {
           absl::StrCat("result not ready after ", absl::FormatDuration(timeout),
                        "; Get again with a longer timeout, or check Ready()"));
     }
-    const absl::StatusOr<std::string>& bytes = sink_->slot(0);
+    absl::StatusOr<absl::string_view> bytes = sink_->item(0);
     if (!bytes.ok()) return bytes.status();
     return DecodeValue<T>(*bytes);
   }
@@ -68,7 +68,7 @@ class AsyncResult {
       return absl::FailedPreconditionError(
           "result is not ready; Wait() for it before asking Successful()");
     }
-    return sink_->slot(0).ok();
+    return sink_->item(0).ok();
   }
 
  private:
@@ -113,7 +113,7 @@ class ResultIterator {
                        "; call Next again with a longer timeout"));
     }
     ++next_;
-    return internal::DecodeItem<T>(sink_->slot(*index), *index);
+    return internal::DecodeItem<T>(sink_->item(*index), *index);
   }
 
   // How many results there are in all, and how many Next has returned.

@@ -57,28 +57,33 @@ std::shared_ptr<internal::ResultSink> Pool::Failed(const absl::Status& error) {
 }
 
 absl::StatusOr<std::shared_ptr<internal::ResultSink>> Pool::Submit(
-    const absl::StatusOr<internal::TaskReference>& function,
-    std::vector<std::string> items, size_t chunksize) {
+    const absl::StatusOr<internal::TaskReference>& function, size_t count,
+    size_t chunksize,
+    absl::FunctionRef<void(size_t, ByteWriter&)> encode_item) {
   if (core_ == nullptr) return MovedFrom();
   if (!function.ok()) return function.status();
-  const size_t n = items.size();
   if (chunksize == 0) {
     const size_t per = static_cast<size_t>(4 * core_->processes());
-    chunksize = std::max<size_t>(1, (n + per - 1) / per);
+    chunksize = std::max<size_t>(1, (count + per - 1) / per);
   }
-  auto sink = std::make_shared<internal::ResultSink>(n);
+  auto sink = std::make_shared<internal::ResultSink>(count);
   std::vector<internal::PoolBatch> batches;
-  batches.reserve((n + chunksize - 1) / chunksize);
-  for (size_t first = 0; first < n; first += chunksize) {
-    const size_t count = std::min(chunksize, n - first);
-    std::vector<std::string> chunk(
-        std::make_move_iterator(items.begin() + first),
-        std::make_move_iterator(items.begin() + first + count));
-    batches.push_back({.frame = internal::EncodeTaskFrame(core_->NextBatchId(),
-                                                          *function, chunk),
+  batches.reserve((count + chunksize - 1) / chunksize);
+  ByteWriter item;
+  for (size_t first = 0; first < count; first += chunksize) {
+    const size_t size = std::min(chunksize, count - first);
+    const uint64_t id = core_->NextBatchId();
+    internal::TaskFrameWriter frame(id, *function, size);
+    for (size_t i = first; i < first + size; ++i) {
+      item.Clear();
+      encode_item(i, item);
+      frame.AddItem(item.data());
+    }
+    batches.push_back({.id = id,
+                       .frame = frame.Release(),
                        .sink = sink,
                        .first = first,
-                       .count = count});
+                       .count = size});
   }
   if (absl::Status s = core_->Submit(std::move(batches)); !s.ok()) return s;
   return sink;

@@ -49,6 +49,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
@@ -61,6 +62,7 @@
 #include "api/internal/pool_results.h"
 #include "api/internal/pool_task.h"
 #include "api/target.h"
+#include "api/wire.h"
 
 namespace mproc {
 
@@ -138,17 +140,15 @@ class Pool {
       R (*function)(Params...),
       const std::vector<std::tuple<Inputs...>>& inputs, size_t chunksize = 0) {
     internal::CheckTaskSignature<R, Params...>();
-    std::vector<std::string> items;
-    items.reserve(inputs.size());
-    for (const std::tuple<Inputs...>& input : inputs) {
-      items.push_back(std::apply(
-          [](const Inputs&... args) {
-            return internal::EncodeTaskArguments<Params...>(args...);
-          },
-          input));
-    }
     absl::StatusOr<std::shared_ptr<internal::ResultSink>> sink =
-        Submit(ReferenceTo(function), std::move(items), chunksize);
+        Submit(ReferenceTo(function), inputs.size(), chunksize,
+               [&inputs](size_t i, ByteWriter& out) {
+                 std::apply(
+                     [&out](const Inputs&... args) {
+                       internal::EncodeTaskArguments<Params...>(out, args...);
+                     },
+                     inputs[i]);
+               });
     if (!sink.ok()) return sink.status();
     return CollectAll<internal::TaskValue<R>>(**sink);
   }
@@ -178,10 +178,10 @@ class Pool {
   [[nodiscard]] AsyncResult<internal::TaskValue<R>> ApplyAsync(
       R (*function)(Params...), const Args&... args) {
     internal::CheckTaskSignature<R, Params...>();
-    std::vector<std::string> items;
-    items.push_back(internal::EncodeTaskArguments<Params...>(args...));
     absl::StatusOr<std::shared_ptr<internal::ResultSink>> sink =
-        Submit(ReferenceTo(function), std::move(items), 1);
+        Submit(ReferenceTo(function), 1, 1, [&](size_t, ByteWriter& out) {
+          internal::EncodeTaskArguments<Params...>(out, args...);
+        });
     if (!sink.ok())
       return AsyncResult<internal::TaskValue<R>>(Failed(sink.status()));
     return AsyncResult<internal::TaskValue<R>>(*std::move(sink));
@@ -225,11 +225,13 @@ class Pool {
   static std::shared_ptr<internal::ResultSink> Failed(
       const absl::Status& error);
 
-  // Queues `items` (encoded argument tuples) in chunks of `chunksize`
-  // (0: CPython's choice) and returns where their results will be.
+  // Queues `count` items in chunks of `chunksize` (0: CPython's choice),
+  // `encode_item(i, out)` appending item i's argument tuple to `out`, and
+  // returns where their results will be.
   [[nodiscard]] absl::StatusOr<std::shared_ptr<internal::ResultSink>> Submit(
-      const absl::StatusOr<internal::TaskReference>& function,
-      std::vector<std::string> items, size_t chunksize);
+      const absl::StatusOr<internal::TaskReference>& function, size_t count,
+      size_t chunksize,
+      absl::FunctionRef<void(size_t, ByteWriter&)> encode_item);
 
   // Submit for a one-parameter function called on each of `inputs`.
   template <typename R, typename Param, typename Input>
@@ -237,12 +239,10 @@ class Pool {
       R (*function)(Param), const std::vector<Input>& inputs,
       size_t chunksize) {
     internal::CheckTaskSignature<R, Param>();
-    std::vector<std::string> items;
-    items.reserve(inputs.size());
-    for (const Input& input : inputs) {
-      items.push_back(internal::EncodeTaskArguments<Param>(input));
-    }
-    return Submit(ReferenceTo(function), std::move(items), chunksize);
+    return Submit(ReferenceTo(function), inputs.size(), chunksize,
+                  [&inputs](size_t i, ByteWriter& out) {
+                    internal::EncodeTaskArguments<Param>(out, inputs[i]);
+                  });
   }
 
   template <typename R, typename Param, typename Input>
@@ -263,7 +263,7 @@ class Pool {
     std::vector<T> values;
     values.reserve(sink.size());
     for (size_t i = 0; i < sink.size(); ++i) {
-      absl::StatusOr<T> value = internal::DecodeItem<T>(sink.slot(i), i);
+      absl::StatusOr<T> value = internal::DecodeItem<T>(sink.item(i), i);
       if (!value.ok()) return value.status();
       values.push_back(*std::move(value));
     }

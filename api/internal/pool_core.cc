@@ -17,6 +17,19 @@ namespace {
 // it kills it.
 constexpr absl::Duration kStopGrace = absl::Seconds(1);
 
+// How far ahead of a busy worker the dispatcher may send: batches whose
+// frames, with a generous allowance for the OS's accounting per message,
+// fit in kAheadBytes. The sends are blocking: while a worker is busy it may
+// be blocked sending its result to the dispatcher, so what is sent ahead of
+// it must fit in the channel's buffer (64 KiB for a Windows pipe, more on
+// Linux) or both would wait for each other. An idle worker (nothing held)
+// reads whatever it is sent, so a first batch of any size is safe. Small
+// batches (single ApplyAsync tasks) thus go many at once, and one wake-up of
+// the worker and of the dispatcher serves many tasks; batches a dead worker
+// had not started are queued again.
+constexpr size_t kAheadBytes = 32 * 1024;
+constexpr size_t kMessageOverhead = 1024;
+
 absl::Status NotRunning() {
   return absl::FailedPreconditionError(
       "Pool not running: it was closed or terminated; create a new Pool to "
@@ -183,8 +196,22 @@ absl::Status PoolCore::StartWorker(Slot& slot) {
   return absl::OkStatus();
 }
 
-bool PoolCore::Retiring(const Slot& slot) const {
-  return max_tasks_ > 0 && slot.items_done >= max_tasks_;
+bool PoolCore::WantsMore(const Slot& slot, size_t frame_bytes) const {
+  if (!slot.process.has_value() || slot.stop_sent || slot.end_of_stream) {
+    return false;
+  }
+  // A worker ends after max_tasks_ items: send it nothing it would not run.
+  if (max_tasks_ > 0 && slot.items_done + slot.held_items >= max_tasks_) {
+    return false;
+  }
+  if (slot.held.empty()) return true;
+  // The worker has read (or will read without help) the front's frame;
+  // the others wait in the channel with the new one.
+  size_t ahead = frame_bytes + kMessageOverhead;
+  for (size_t i = 1; i < slot.held.size(); ++i) {
+    ahead += slot.held[i].frame.size() + kMessageOverhead;
+  }
+  return ahead <= kAheadBytes;
 }
 
 void PoolCore::StartMissingWorkers() {
@@ -217,37 +244,41 @@ void PoolCore::StartMissingWorkers() {
 }
 
 void PoolCore::Assign() {
-  for (Slot& slot : slots_) {
-    if (!slot.process.has_value() || slot.held.has_value() || slot.stop_sent ||
-        slot.end_of_stream || Retiring(slot)) {
-      continue;
-    }
-    std::optional<PoolBatch> batch;
-    bool stop = false;
-    {
-      absl::MutexLock lock(&mu_);
-      if (!queue_.empty()) {
-        batch.emplace(std::move(queue_.front()));
-        queue_.pop_front();
-      } else {
-        stop = state_ == State::kClosed;
+  // Round robin, one batch per worker per pass, so that the first worker
+  // does not take every batch of a Map.
+  for (bool sent = true; sent;) {
+    sent = false;
+    for (Slot& slot : slots_) {
+      std::optional<PoolBatch> batch;
+      bool stop = false;
+      {
+        absl::MutexLock lock(&mu_);
+        if (!queue_.empty()) {
+          if (!WantsMore(slot, queue_.front().frame.size())) continue;
+          batch.emplace(std::move(queue_.front()));
+          queue_.pop_front();
+        } else {
+          stop = state_ == State::kClosed && slot.held.empty() &&
+                 WantsMore(slot, 0);
+        }
       }
+      if (stop) {
+        slot.stop_sent = true;
+        (void)slot.connection->SendBytes(EncodeStopFrame());  // gone: ended
+        continue;
+      }
+      if (!batch.has_value()) continue;  // nothing for this one
+      if (slot.connection->SendBytes(batch->frame).ok()) {
+        slot.held_items += static_cast<int64_t>(batch->count);
+        slot.held.push_back(*std::move(batch));
+        sent = true;
+        continue;
+      }
+      // The worker has gone: the batch never reached it. Put it back first.
+      slot.end_of_stream = true;
+      absl::MutexLock lock(&mu_);
+      queue_.push_front(*std::move(batch));
     }
-    if (stop) {
-      slot.stop_sent = true;
-      (void)slot.connection->SendBytes(EncodeStopFrame());  // gone: it ended
-      continue;
-    }
-    if (!batch.has_value()) return;  // nothing to do
-    if (slot.connection->SendBytes(batch->frame).ok()) {
-      batch->frame.clear();
-      slot.held = std::move(batch);
-      continue;
-    }
-    // The worker has gone: the batch never reached it. Put it back first.
-    slot.end_of_stream = true;
-    absl::MutexLock lock(&mu_);
-    queue_.push_front(*std::move(batch));
   }
 }
 
@@ -260,49 +291,83 @@ void PoolCore::ReadResults(Slot& slot) {
       slot.end_of_stream = true;  // the worker is ending; HandleEnd follows
       return;
     }
-    absl::StatusOr<ResultFrame> frame = DecodeResultFrame(*bytes);
-    if (frame.ok() && frame->batch == kInitializerFailedBatch &&
-        frame->items.size() == 1 && !frame->items[0].ok()) {
-      const absl::Status& error = frame->items[0].status();
-      fatal_error_ = absl::Status(
-          error.code(),
-          absl::StrCat("the Pool's initializer failed in ", slot.name, ": ",
-                       error.message(),
-                       "; the Pool stopped: fix the initializer and create "
-                       "a new Pool"));
-      return;  // the worker ends; Turn ends the pool
+    if (slot.held.empty()) {
+      // Nothing expected: a failed initializer's report, or to be ignored.
+      absl::StatusOr<ResultFrame> frame = DecodeResultFrame(*bytes);
+      if (frame.ok() && frame->batch == kInitializerFailedBatch) {
+        NoteInitializerFailure(slot, *frame);
+        return;
+      }
+      continue;
     }
-    if (!slot.held.has_value()) continue;  // nothing expected: ignore
-    PoolBatch& held = *slot.held;
-    if (!frame.ok() || frame->items.size() != held.count) {
+    PoolBatch& held = slot.held.front();
+    // Decoded where the sink keeps it: the values stay views into it.
+    absl::StatusOr<ResultFrame> frame =
+        DecodeResultFrame(held.sink->Keep(*std::move(bytes)));
+    if (frame.ok() && frame->batch == kInitializerFailedBatch) {
+      NoteInitializerFailure(slot, *frame);
+      return;
+    }
+    if (!frame.ok() || frame->batch != held.id ||
+        frame->items.size() != held.count) {
       held.sink->Fail(
           held.first, held.count,
           absl::InternalError(absl::StrCat(
               "pool worker ", slot.name, " sent a malformed result: ",
-              frame.ok() ? "wrong item count" : frame.status().message())));
+              frame.ok() ? "not the batch it was sent"
+                         : frame.status().message())));
     } else {
-      held.sink->FillFrom(held.first, std::move(frame->items));
+      held.sink->FillFrom(held.first, frame->items);
     }
     slot.items_done += static_cast<int64_t>(held.count);
-    slot.held.reset();
+    slot.held_items -= static_cast<int64_t>(held.count);
+    slot.held.pop_front();
   }
+}
+
+void PoolCore::NoteInitializerFailure(const Slot& slot,
+                                      const ResultFrame& frame) {
+  const absl::Status error =
+      frame.items.size() == 1 && !frame.items[0].ok()
+          ? frame.items[0].status()
+          : absl::InternalError("malformed initializer report");
+  fatal_error_ = absl::Status(
+      error.code(),
+      absl::StrCat("the Pool's initializer failed in ", slot.name, ": ",
+                   error.message(),
+                   "; the Pool stopped: fix the initializer and create a new "
+                   "Pool"));
 }
 
 void PoolCore::HandleEnd(Slot& slot) {
   ReadResults(slot);           // what it sent before it ended
   (void)slot.process->Join();  // it has ended: at once
   const int code = slot.process->exitcode().value_or(0);
-  if (slot.held.has_value() && !fatal_error_.ok()) {
-    slot.held->sink->Fail(slot.held->first, slot.held->count, fatal_error_);
-  } else if (slot.held.has_value()) {
+  if (!fatal_error_.ok()) {
+    for (PoolBatch& held : slot.held) {
+      held.sink->Fail(held.first, held.count, fatal_error_);
+    }
+    slot.held.clear();
+  }
+  if (!slot.held.empty()) {
+    // The worker answered in order: the front is the one it was running;
+    // the others it never started, so they go back to the queue's front.
+    absl::MutexLock lock(&mu_);
+    while (slot.held.size() > 1) {
+      queue_.push_front(std::move(slot.held.back()));
+      slot.held.pop_back();
+    }
+  }
+  if (!slot.held.empty()) {
     std::string exitcode = absl::StrCat(code);
     if (code < 0) {
       absl::StrAppend(&exitcode, " (",
                       ExitCodeToString(code, ctx_.backend().SignalName(-code)),
                       ")");
     }
-    slot.held->sink->Fail(
-        slot.held->first, slot.held->count,
+    PoolBatch& running = slot.held.front();
+    running.sink->Fail(
+        running.first, running.count,
         absl::AbortedError(absl::StrCat(
             "pool worker ", slot.name, " (pid ", slot.pid,
             ") died with exitcode ", exitcode,
@@ -402,8 +467,8 @@ void PoolCore::Shutdown(const absl::Status& error, bool stop_workers) {
   }
   for (Slot& slot : slots_) {
     if (!slot.process.has_value()) continue;
-    if (slot.held.has_value()) {
-      slot.held->sink->Fail(slot.held->first, slot.held->count, error);
+    for (PoolBatch& held : slot.held) {
+      held.sink->Fail(held.first, held.count, error);
     }
     if (stop_workers) {
       if (absl::Status s = slot.process->Stop(kStopGrace); !s.ok()) {

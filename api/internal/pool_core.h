@@ -6,9 +6,11 @@
 // Works on encoded frames and ResultSinks only; api/pool.h adds the types.
 //
 // The dispatcher owns the workers: it starts them (daemon, one duplex Pipe
-// each), hands each idle worker the next batch (a worker holds at most one),
-// files the results, and on a worker's end fails the batch it held with
-// `kAborted` (naming the worker and its exitcode) and starts a replacement.
+// each), keeps each worker a few batches ahead (round robin, so that its
+// next batch is there when it finishes one), files the results, and on a
+// worker's end fails the batch it was running with `kAborted` (naming the
+// worker and its exitcode), queues the batches it had not started again,
+// and starts a replacement.
 // It waits with mproc::Wait over a wake Pipe, the workers' Connections and
 // their Processes, so it never polls.
 
@@ -44,7 +46,8 @@ class ProcessState;
 
 // Items [first, first + count) of `sink`, as one task frame.
 struct PoolBatch {
-  std::string frame;  // EncodeTaskFrame(...)
+  uint64_t id = 0;    // NextBatchId()
+  std::string frame;  // a TaskFrameWriter's, for batch `id`
   std::shared_ptr<ResultSink> sink;
   size_t first = 0;
   size_t count = 0;
@@ -96,7 +99,11 @@ class PoolCore {
     std::optional<Connection> connection;
     std::string name;
     int64_t pid = 0;
-    std::optional<PoolBatch> held;  // its frame already sent
+    // Sent and not answered yet, in the order sent (frames kept, to be
+    // sent again if the worker dies first): the worker answers in that
+    // order, so the front is the one it is running.
+    std::deque<PoolBatch> held;
+    int64_t held_items = 0;  // the sum of held's counts
     int64_t items_done = 0;
     bool stop_sent = false;
     bool end_of_stream = false;  // the worker closed its end: it is ending
@@ -115,8 +122,11 @@ class PoolCore {
   void StartMissingWorkers();
   void Assign();
   void ReadResults(Slot& slot);
+  // Sets fatal_error_ from `slot`'s report that its initializer failed.
+  void NoteInitializerFailure(const Slot& slot, const ResultFrame& frame);
   void HandleEnd(Slot& slot);
-  bool Retiring(const Slot& slot) const;
+  // Whether `slot`'s worker may be sent a frame of `frame_bytes` now.
+  bool WantsMore(const Slot& slot, size_t frame_bytes) const;
   // Fails every unfinished item with `error`, stops (unless not
   // `stop_workers`) and forgets every worker, and marks the pool done.
   void Shutdown(const absl::Status& error, bool stop_workers = true);

@@ -5,6 +5,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "api/wire.h"
+#include "gsl/assert"
 
 namespace mproc::internal {
 namespace {
@@ -19,44 +20,49 @@ absl::Status Malformed(absl::string_view what) {
 
 }  // namespace
 
+TaskFrameWriter::TaskFrameWriter(uint64_t batch, const TaskReference& function,
+                                 size_t count) {
+  out_.PutVarint(kTask);
+  out_.PutVarint(batch);
+  if (function.name.empty()) {
+    out_.PutVarint(kByAddress);
+    out_.PutFixed64(reinterpret_cast<uintptr_t>(function.by_address.thunk));
+    out_.PutFixed64(function.by_address.function);
+  } else {
+    out_.PutVarint(kByName);
+    out_.PutBytes(function.name);
+  }
+  out_.PutVarint(count);
+}
+
+ResultFrameWriter::ResultFrameWriter(uint64_t batch, size_t count) {
+  out_.PutVarint(kResult);
+  out_.PutVarint(batch);
+  out_.PutVarint(count);
+}
+
+void ResultFrameWriter::AddValue(absl::string_view encoded_value) {
+  out_.PutBool(false);
+  out_.PutBytes(encoded_value);
+}
+
+void ResultFrameWriter::AddError(const absl::Status& error) {
+  Expects(!error.ok());
+  out_.PutBool(true);
+  out_.PutVarint(static_cast<uint64_t>(error.code()));
+  out_.PutBytes(error.message());
+}
+
 std::string EncodeTaskFrame(uint64_t batch, const TaskReference& function,
                             const std::vector<std::string>& items) {
-  ByteWriter out;
-  out.PutVarint(kTask);
-  out.PutVarint(batch);
-  if (function.name.empty()) {
-    out.PutVarint(kByAddress);
-    out.PutFixed64(reinterpret_cast<uintptr_t>(function.by_address.thunk));
-    out.PutFixed64(function.by_address.function);
-  } else {
-    out.PutVarint(kByName);
-    out.PutBytes(function.name);
-  }
-  out.PutVarint(items.size());
-  for (const std::string& item : items) out.PutBytes(item);
-  return out.Release();
+  TaskFrameWriter frame(batch, function, items.size());
+  for (const std::string& item : items) frame.AddItem(item);
+  return frame.Release();
 }
 
 std::string EncodeStopFrame() {
   ByteWriter out;
   out.PutVarint(kStop);
-  return out.Release();
-}
-
-std::string EncodeResultFrame(const ResultFrame& frame) {
-  ByteWriter out;
-  out.PutVarint(kResult);
-  out.PutVarint(frame.batch);
-  out.PutVarint(frame.items.size());
-  for (const absl::StatusOr<std::string>& item : frame.items) {
-    out.PutBool(!item.ok());
-    if (item.ok()) {
-      out.PutBytes(*item);
-    } else {
-      out.PutVarint(static_cast<uint64_t>(item.status().code()));
-      out.PutBytes(item.status().message());
-    }
-  }
   return out.Release();
 }
 
@@ -98,7 +104,7 @@ absl::StatusOr<std::variant<TaskFrame, StopFrame>> DecodeWorkerFrame(
   for (uint64_t i = 0; i < *count; ++i) {
     absl::StatusOr<absl::string_view> item = in.GetBytes();
     if (!item.ok()) return item.status();
-    frame.items.emplace_back(*item);
+    frame.items.push_back(*item);
   }
   if (absl::Status end = in.ExpectEnd(); !end.ok()) return end;
   return frame;
@@ -122,7 +128,7 @@ absl::StatusOr<ResultFrame> DecodeResultFrame(absl::string_view bytes) {
     if (!*failed) {
       absl::StatusOr<absl::string_view> value = in.GetBytes();
       if (!value.ok()) return value.status();
-      frame.items.emplace_back(std::string(*value));
+      frame.items.emplace_back(*value);
       continue;
     }
     absl::StatusOr<uint64_t> code = in.GetVarint();

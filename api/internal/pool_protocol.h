@@ -23,9 +23,11 @@
 #include <variant>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "api/internal/task_registry.h"
+#include "api/wire.h"
 
 namespace mproc::internal {
 
@@ -40,7 +42,9 @@ struct TaskReference {
 struct TaskFrame {
   uint64_t batch = 0;
   TaskReference function;
-  std::vector<std::string> items;  // one encoded argument tuple each
+  // One encoded argument tuple each: views into the decoded bytes, valid
+  // while they are.
+  std::vector<absl::string_view> items;
 };
 
 struct StopFrame {};
@@ -49,15 +53,43 @@ struct StopFrame {};
 // batches are numbered from 1.
 inline constexpr uint64_t kInitializerFailedBatch = 0;
 
+// A decoded result frame: views into the decoded bytes, valid while they
+// are.
 struct ResultFrame {
   uint64_t batch = 0;
-  std::vector<absl::StatusOr<std::string>> items;  // encoded values
+  std::vector<absl::StatusOr<absl::string_view>> items;  // encoded values
 };
 
+// Builds one task frame, item by item (no copy of the items but into the
+// frame).
+class TaskFrameWriter {
+ public:
+  TaskFrameWriter(uint64_t batch, const TaskReference& function, size_t count);
+  // Appends one item's encoded argument tuple; call `count` times.
+  void AddItem(absl::string_view encoded_args) { out_.PutBytes(encoded_args); }
+  std::string Release() { return out_.Release(); }
+
+ private:
+  ByteWriter out_;
+};
+
+// Builds one result frame, item by item.
+class ResultFrameWriter {
+ public:
+  ResultFrameWriter(uint64_t batch, size_t count);
+  // Appends one item's result; call `count` times in all.
+  void AddValue(absl::string_view encoded_value);
+  void AddError(const absl::Status& error);  // error: not OK
+  std::string Release() { return out_.Release(); }
+
+ private:
+  ByteWriter out_;
+};
+
+// A whole task frame (TaskFrameWriter over `items`).
 std::string EncodeTaskFrame(uint64_t batch, const TaskReference& function,
                             const std::vector<std::string>& items);
 std::string EncodeStopFrame();
-std::string EncodeResultFrame(const ResultFrame& frame);
 
 // A frame a worker receives: a task or a stop.
 [[nodiscard]] absl::StatusOr<std::variant<TaskFrame, StopFrame>>

@@ -7,31 +7,50 @@
 namespace mproc::internal {
 
 ResultSink::ResultSink(size_t size)
-    : slots_(size, absl::UnknownError("not computed")),
-      set_(size, false),
-      unset_(size) {
+    : places_(size), set_(size, false), unset_(size) {
   order_.reserve(size);
 }
 
-void ResultSink::FillFrom(size_t first,
-                          std::vector<absl::StatusOr<std::string>> results) {
-  Expects(first + results.size() <= slots_.size());
+absl::string_view ResultSink::Keep(std::string frame) {
+  auto kept = std::make_unique<std::string>(std::move(frame));
+  const absl::string_view view = *kept;
+  absl::MutexLock lock(&mu_);
+  frames_.push_back(std::move(kept));
+  return view;
+}
+
+void ResultSink::FillFrom(
+    size_t first,
+    const std::vector<absl::StatusOr<absl::string_view>>& results) {
+  Expects(first + results.size() <= places_.size());
   absl::MutexLock lock(&mu_);
   for (size_t i = 0; i < results.size(); ++i) {
-    if (set_[first + i]) continue;
-    slots_[first + i] = std::move(results[i]);
-    set_[first + i] = true;
-    order_.push_back(first + i);
+    const size_t index = first + i;
+    if (set_[index]) continue;
+    if (results[i].ok()) {
+      places_[index].value = *results[i];
+    } else {
+      errors_.push_back(std::make_unique<absl::Status>(results[i].status()));
+      places_[index].error = errors_.back().get();
+    }
+    set_[index] = true;
+    order_.push_back(index);
     --unset_;
   }
 }
 
 void ResultSink::Fail(size_t first, size_t count, const absl::Status& error) {
-  Expects(first + count <= slots_.size());
+  Expects(first + count <= places_.size());
+  Expects(!error.ok());
   absl::MutexLock lock(&mu_);
+  const absl::Status* shared = nullptr;
   for (size_t i = first; i < first + count; ++i) {
     if (set_[i]) continue;
-    slots_[i] = error;
+    if (shared == nullptr) {
+      errors_.push_back(std::make_unique<absl::Status>(error));
+      shared = errors_.back().get();
+    }
+    places_[i].error = shared;
     set_[i] = true;
     order_.push_back(i);
     --unset_;
@@ -46,7 +65,7 @@ bool ResultSink::WaitAll(absl::Time deadline) const {
 }
 
 bool ResultSink::WaitSlot(size_t index, absl::Time deadline) const {
-  Expects(index < slots_.size());
+  Expects(index < places_.size());
   absl::MutexLock lock(&mu_);
   auto is_set = [this, index]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
     return static_cast<bool>(set_[index]);
@@ -56,7 +75,7 @@ bool ResultSink::WaitSlot(size_t index, absl::Time deadline) const {
 
 std::optional<size_t> ResultSink::WaitNthSet(size_t n,
                                              absl::Time deadline) const {
-  Expects(n < slots_.size());
+  Expects(n < places_.size());
   absl::MutexLock lock(&mu_);
   auto enough = [this, n]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
     return order_.size() > n;

@@ -55,7 +55,7 @@ constexpr void CheckTaskSignature() {
 
 // The TaskThunk for `R(Params...)`.
 template <typename R, typename... Params>
-absl::StatusOr<std::string> InvokeTask(FunctionKey key, ByteReader& in) {
+absl::Status InvokeTask(FunctionKey key, ByteReader& in, ByteWriter& out) {
   auto function = reinterpret_cast<R (*)(Params...)>(key);
   absl::StatusOr<std::tuple<std::remove_cvref_t<Params>...>> args =
       DecodeArguments<std::remove_cvref_t<Params>...>(in);
@@ -63,10 +63,11 @@ absl::StatusOr<std::string> InvokeTask(FunctionKey key, ByteReader& in) {
   if constexpr (TaskValueOf<R>::kStatusOr) {
     R result = std::apply(function, *args);
     if (!result.ok()) return result.status();
-    return EncodeValue(*result);
+    Codec<TaskValue<R>>::Encode(*result, out);
   } else {
-    return EncodeValue(std::apply(function, *args));
+    Codec<TaskValue<R>>::Encode(std::apply(function, *args), out);
   }
+  return absl::OkStatus();
 }
 
 template <typename R, typename... Params>
@@ -100,23 +101,31 @@ template <typename R, typename... Params>
   return reference;
 }
 
-// The encoded argument tuple of one call of a task taking `Params`.
+// Appends `arg` encoded as a `Param` (converted first only when its type
+// differs).
+template <typename Param, typename Arg>
+void EncodeAs(const Arg& arg, ByteWriter& out) {
+  using P = std::remove_cvref_t<Param>;
+  if constexpr (std::is_same_v<std::remove_cvref_t<Arg>, P>) {
+    Codec<P>::Encode(arg, out);
+  } else {
+    Codec<P>::Encode(P(arg), out);
+  }
+}
+
+// Appends the encoded argument tuple of one call of a task taking `Params`.
 template <typename... Params, typename... Args>
-std::string EncodeTaskArguments(const Args&... args) {
+void EncodeTaskArguments(ByteWriter& out, const Args&... args) {
   static_assert(sizeof...(Params) == sizeof...(Args),
                 "one argument per parameter of the task");
-  ByteWriter out;
-  (Codec<std::remove_cvref_t<Params>>::Encode(std::remove_cvref_t<Params>(args),
-                                              out),
-   ...);
-  return out.Release();
+  (EncodeAs<Params>(args, out), ...);
 }
 
 // Decodes the result of item `index`; its error, or a decoding error, names
 // the item.
 template <typename T>
 [[nodiscard]] absl::StatusOr<T> DecodeItem(
-    const absl::StatusOr<std::string>& slot, size_t index) {
+    const absl::StatusOr<absl::string_view>& slot, size_t index) {
   absl::StatusOr<T> value =
       slot.ok() ? DecodeValue<T>(*slot) : absl::StatusOr<T>(slot.status());
   if (value.ok()) return value;

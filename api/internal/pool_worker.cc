@@ -36,13 +36,13 @@ absl::StatusOr<TaskFunction> Resolve(const TaskReference& reference,
   return *task;
 }
 
-// Runs one item; an exception becomes its error (cancellation and
-// mproc::Exit unwind the worker).
-absl::StatusOr<std::string> RunItem(const TaskFunction& task,
-                                    const std::string& args) {
+// Runs one item, its encoded result appended to `result`; an exception
+// becomes its error (cancellation and mproc::Exit unwind the worker).
+absl::Status RunItem(const TaskFunction& task, absl::string_view args,
+                     ByteWriter& result) {
   try {
     ByteReader in(args);
-    return task.thunk(task.function, in);
+    return task.thunk(task.function, in, result);
   } catch (const ProcessCancelled&) {
     throw;
   } catch (const ProcessExit&) {
@@ -81,16 +81,16 @@ absl::Status WorkerInitializer::Run() const {
   return absl::OkStatus();
 }
 
-absl::Status RunPoolWorker(WorkerInitializer initializer,
-                           Connection connection, int64_t max_tasks,
-                           bool by_address) {
+absl::Status RunPoolWorker(WorkerInitializer initializer, Connection connection,
+                           int64_t max_tasks, bool by_address) {
   if (absl::Status ready = initializer.Run(); !ready.ok()) {
-    ResultFrame report{.batch = kInitializerFailedBatch};
-    report.items.push_back(ready);
-    (void)connection.SendBytes(EncodeResultFrame(report));  // gone: ends too
+    ResultFrameWriter report(kInitializerFailedBatch, 1);
+    report.AddError(ready);
+    (void)connection.SendBytes(report.Release());  // gone: ends too
     return ready;
   }
   int64_t done = 0;
+  ByteWriter value;  // one item's encoded result, reused
   while (true) {
     absl::StatusOr<std::string> bytes = connection.RecvBytes();
     if (absl::IsUnavailable(bytes.status())) return absl::OkStatus();
@@ -100,14 +100,21 @@ absl::Status RunPoolWorker(WorkerInitializer initializer,
     if (!frame.ok()) return frame.status();
     if (std::holds_alternative<StopFrame>(*frame)) return absl::OkStatus();
     const TaskFrame& task = std::get<TaskFrame>(*frame);
-    ResultFrame result{.batch = task.batch};
-    result.items.reserve(task.items.size());
+    ResultFrameWriter result(task.batch, task.items.size());
     absl::StatusOr<TaskFunction> function = Resolve(task.function, by_address);
-    for (const std::string& item : task.items) {
-      result.items.push_back(function.ok() ? RunItem(*function, item)
-                                           : function.status());
+    for (absl::string_view item : task.items) {
+      if (!function.ok()) {
+        result.AddError(function.status());
+        continue;
+      }
+      value.Clear();
+      if (absl::Status ran = RunItem(*function, item, value); ran.ok()) {
+        result.AddValue(value.data());
+      } else {
+        result.AddError(ran);
+      }
     }
-    if (absl::Status sent = connection.SendBytes(EncodeResultFrame(result));
+    if (absl::Status sent = connection.SendBytes(result.Release());
         !sent.ok()) {
       return absl::IsUnavailable(sent) ? absl::OkStatus() : sent;
     }

@@ -22,10 +22,11 @@
 namespace mproc::internal {
 
 // Decodes a task's arguments from `args`, calls the function whose address is
-// `function`, and returns its encoded result, or the error it returned (or
-// that decoding found). One instantiation per task signature.
-using TaskThunk = absl::StatusOr<std::string> (*)(FunctionKey function,
-                                                  ByteReader& args);
+// `function`, and appends its encoded result to `result`; or returns the
+// error it returned (or that decoding found), `result` then unspecified. One
+// instantiation per task signature.
+using TaskThunk = absl::Status (*)(FunctionKey function, ByteReader& args,
+                                   ByteWriter& result);
 
 // A task function and the thunk that calls it.
 struct TaskFunction {

@@ -16,6 +16,7 @@ namespace {
 
 using ::mproc::testing::StatusIs;
 using ::testing::ElementsAre;
+using ::testing::ElementsAreArray;
 using ::testing::HasSubstr;
 
 TEST(PoolProtocolTest, TaskFrameByNameRoundTrips) {
@@ -27,10 +28,12 @@ TEST(PoolProtocolTest, TaskFrameByNameRoundTrips) {
   const TaskFrame& task = std::get<TaskFrame>(frame);
   EXPECT_EQ(task.batch, 7u);
   EXPECT_EQ(task.function.name, "Square");
-  EXPECT_EQ(task.items, items);
+  EXPECT_THAT(task.items, ElementsAreArray(items));
 }
 
-absl::StatusOr<std::string> FakeThunk(FunctionKey, ByteReader&) { return ""; }
+absl::Status FakeThunk(FunctionKey, ByteReader&, ByteWriter&) {
+  return absl::OkStatus();
+}
 
 TEST(PoolProtocolTest, TaskFrameByAddressRoundTrips) {
   TaskReference reference;
@@ -50,12 +53,12 @@ TEST(PoolProtocolTest, StopFrameRoundTrips) {
 }
 
 TEST(PoolProtocolTest, ResultFrameKeepsValuesAndErrors) {
-  ResultFrame sent{.batch = 3};
-  sent.items.push_back(std::string("value"));
-  sent.items.push_back(absl::AbortedError("worker died"));
-  sent.items.push_back(std::string());
-  ASSERT_OK_AND_ASSIGN(ResultFrame got,
-                       DecodeResultFrame(EncodeResultFrame(sent)));
+  ResultFrameWriter sent(3, 3);
+  sent.AddValue("value");
+  sent.AddError(absl::AbortedError("worker died"));
+  sent.AddValue("");
+  const std::string bytes = sent.Release();
+  ASSERT_OK_AND_ASSIGN(ResultFrame got, DecodeResultFrame(bytes));
   EXPECT_EQ(got.batch, 3u);
   ASSERT_EQ(got.items.size(), 3u);
   EXPECT_THAT(got.items[0], ::mproc::testing::HoldsValue("value"));
@@ -79,9 +82,9 @@ TEST(PoolProtocolTest, MalformedFramesAreRefused) {
                 StatusIs(absl::StatusCode::kInvalidArgument))
         << "cut at " << cut;
   }
-  ResultFrame bad_code{.batch = 1};
-  bad_code.items.push_back(absl::InternalError("x"));
-  std::string bytes = EncodeResultFrame(bad_code);
+  ResultFrameWriter bad_code(1, 1);
+  bad_code.AddError(absl::InternalError("x"));
+  std::string bytes = bad_code.Release();
   bytes[4] = 99;  // kind, batch, count, failed flag, then the code
   EXPECT_THAT(DecodeResultFrame(bytes),
               StatusIs(absl::StatusCode::kInvalidArgument,

@@ -274,8 +274,10 @@ void PoolCore::Assign() {
         sent = true;
         continue;
       }
-      // The worker has gone: the batch never reached it. Put it back first.
-      slot.end_of_stream = true;
+      // The worker has gone: the batch never reached it. Put it back first,
+      // and send it nothing more; what it sent before it went (a failed
+      // initializer's report) is still read, until its end of stream.
+      slot.stop_sent = true;
       absl::MutexLock lock(&mu_);
       queue_.push_front(*std::move(batch));
     }

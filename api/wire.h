@@ -38,6 +38,8 @@ class ByteWriter {
 
   const std::string& data() const { return data_; }
   std::string Release() { return std::move(data_); }
+  // Empties the buffer and keeps its capacity (a writer reused per item).
+  void Clear() { data_.clear(); }
 
  private:
   std::string data_;

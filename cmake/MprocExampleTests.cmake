@@ -81,4 +81,13 @@ foreach(_context IN LISTS MPROC_EXAMPLE_CONTEXTS)
            "Results received: 3"
            "Items processed: 2000"
            "Sum of squares: 2664667000")
+  # 0..999 squared and summed: 999 * 1000 * 1999 / 6.
+  mproc_add_example_test(NAME example.pool_map.${_suffix}
+    EXAMPLE pool_map ARGS ${_args}
+    EXPECT "Pool of 2 workers, squares of 0\\.\\.999"
+           "Sum of squares: 332833500"
+           "Crashed task: ABORTED: pool worker PoolWorker-[0-9]+ \\(pid [0-9]+\\) died with exitcode 3 while holding this task.*"
+           "Sum of squares after the crash: 332833500"
+           "Replacement worker: PoolWorker-3"
+           "Workers running: 2")
 endforeach()

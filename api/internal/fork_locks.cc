@@ -18,8 +18,9 @@ constexpr int kGuardedCount = static_cast<int>(ForkGuarded::kCount);
 // could also inherit held) is ever taken for them.
 ABSL_CONST_INIT absl::Mutex guarded[kGuardedCount] = {
     absl::Mutex(absl::kConstInit), absl::Mutex(absl::kConstInit),
-    absl::Mutex(absl::kConstInit), absl::Mutex(absl::kConstInit)};
-static_assert(kGuardedCount == 4, "initialise every fork-guarded mutex");
+    absl::Mutex(absl::kConstInit), absl::Mutex(absl::kConstInit),
+    absl::Mutex(absl::kConstInit)};
+static_assert(kGuardedCount == 5, "initialise every fork-guarded mutex");
 
 // Makes sure the calling thread has its Abseil thread identity (allocated
 // under a process-wide Abseil lock by a thread's first blocking Mutex call),

@@ -26,6 +26,7 @@ enum class ForkGuarded {
   kStderrWriter,     // WriteStderr
   kBackendRegistry,  // RegisterBackend, FindBackend, RegisteredBackends
   kTargetRegistry,   // the registered target functions
+  kTaskRegistry,     // the registered Pool task functions
   kCount,
 };
 

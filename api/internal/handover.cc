@@ -11,6 +11,8 @@ namespace mproc::internal {
 namespace {
 
 thread_local HandoverCollector* active_collector = nullptr;
+thread_local const std::vector<std::shared_ptr<SharedObject>>*
+    scoped_table = nullptr;
 
 }  // namespace
 
@@ -19,6 +21,14 @@ HandoverCollector::HandoverCollector() : previous_(active_collector) {
 }
 
 HandoverCollector::~HandoverCollector() { active_collector = previous_; }
+
+ScopedHandoverTable::ScopedHandoverTable(
+    const std::vector<std::shared_ptr<SharedObject>>& table)
+    : previous_(scoped_table) {
+  scoped_table = &table;
+}
+
+ScopedHandoverTable::~ScopedHandoverTable() { scoped_table = previous_; }
 
 uint64_t RecordHandover(std::shared_ptr<SharedObject> object) {
   HandoverCollector* collector = active_collector;
@@ -38,7 +48,7 @@ absl::StatusOr<std::shared_ptr<SharedObject>> HandedOver(uint64_t index) {
         "stored in a Manager or sent by other means");
   }
   const std::vector<std::shared_ptr<SharedObject>>& table =
-      CurrentState().handovers();
+      scoped_table != nullptr ? *scoped_table : CurrentState().handovers();
   if (index >= table.size()) {
     return absl::InvalidArgumentError(
         absl::StrCat("malformed launch request: handover index ", index,

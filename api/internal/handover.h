@@ -54,8 +54,28 @@ class HandoverCollector {
 // active.
 uint64_t RecordHandover(std::shared_ptr<SharedObject> object);
 
+// ScopedHandoverTable
+//
+// While it lives, HandedOver on this thread reads `table` instead of the
+// process's launch table. For a call encoded inside another call's
+// arguments (a Pool's initializer inside its worker's launch): its objects
+// were recorded again in the outer table, and the decoder rebuilds the inner
+// table from there. Nests.
+class ScopedHandoverTable {
+ public:
+  explicit ScopedHandoverTable(
+      const std::vector<std::shared_ptr<SharedObject>>& table);
+  ~ScopedHandoverTable();
+  ScopedHandoverTable(const ScopedHandoverTable&) = delete;
+  ScopedHandoverTable& operator=(const ScopedHandoverTable&) = delete;
+
+ private:
+  const std::vector<std::shared_ptr<SharedObject>>* previous_;
+};
+
 // The object at `index` of the handover table the calling process (or
-// thread-backend child) was launched with. `kInvalidArgument` for
+// thread-backend child) was launched with (or of the innermost
+// ScopedHandoverTable on this thread). `kInvalidArgument` for
 // kNotHandedOver ("can only be passed to a child as a target argument") or
 // an index out of the table.
 [[nodiscard]] absl::StatusOr<std::shared_ptr<SharedObject>> HandedOver(

@@ -38,8 +38,9 @@ absl::Status FakeThunk(FunctionKey, ByteReader&, ByteWriter&) {
 TEST(PoolProtocolTest, TaskFrameByAddressRoundTrips) {
   TaskReference reference;
   reference.by_address = {.thunk = &FakeThunk, .function = 0x1234};
-  ASSERT_OK_AND_ASSIGN(auto frame,
-                       DecodeWorkerFrame(EncodeTaskFrame(1, reference, {"x"})));
+  // The decoded items are views into these bytes: they must outlive them.
+  const std::string bytes = EncodeTaskFrame(1, reference, {"x"});
+  ASSERT_OK_AND_ASSIGN(auto frame, DecodeWorkerFrame(bytes));
   const TaskFrame& task = std::get<TaskFrame>(frame);
   EXPECT_TRUE(task.function.name.empty());
   EXPECT_EQ(task.function.by_address.thunk, &FakeThunk);

@@ -1,6 +1,7 @@
 // Pool: squares 0..999 on a Pool of two workers and prints the sum; then a
 // task ends its worker mid-task, that task alone fails, the Pool replaces
-// the worker (the new one is named), and the same Map gives the same sum. Runs on every context
+// the worker (the new one is named), and the same Map gives the same sum. Runs
+// on every context
 // (--backend, --start_method).
 #include <algorithm>
 #include <cstdint>

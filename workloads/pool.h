@@ -11,8 +11,8 @@
 #include <cstdint>
 #include <string>
 
-#include "absl/status/statusor.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "api/manager_sync.h"
 #include "api/shared_value.h"
 

@@ -11,8 +11,8 @@ namespace mproc::internal {
 namespace {
 
 thread_local HandoverCollector* active_collector = nullptr;
-thread_local const std::vector<std::shared_ptr<SharedObject>>*
-    scoped_table = nullptr;
+thread_local const std::vector<std::shared_ptr<SharedObject>>* scoped_table =
+    nullptr;
 
 }  // namespace
 

@@ -105,7 +105,7 @@ class PoolCore {
     std::deque<PoolBatch> held;
     int64_t held_items = 0;  // the sum of held's counts
     int64_t items_done = 0;
-    bool stop_sent = false;  // or a send failed: send it nothing more
+    bool stop_sent = false;      // or a send failed: send it nothing more
     bool end_of_stream = false;  // the worker closed its end: it is ending
   };
 

@@ -324,10 +324,9 @@ TEST_P(ConformanceTest, PoolInitializerRunsOnceInEachWorkerBeforeItsTasks) {
                        Value<int64_t>::Create(ctx(), 0));
   ASSERT_OK_AND_ASSIGN(
       Pool pool,
-      Pool::Create(ctx(),
-                   {.processes = 2,
-                    .initializer = Target(&workloads::RememberTag, initialized,
-                                          int64_t{42})}));
+      Pool::Create(ctx(), {.processes = 2,
+                           .initializer = Target(&workloads::RememberTag,
+                                                 initialized, int64_t{42})}));
   EXPECT_THAT(pool.Map(&workloads::WorkerTag, Range(20), 1),
               HoldsValue(std::vector<int64_t>(20, 42)));
   CloseAndJoin(pool);
@@ -341,11 +340,10 @@ TEST_P(ConformanceTest, PoolInitializerRunsInEveryReplacementWorker) {
                        Value<int64_t>::Create(ctx(), 0));
   ASSERT_OK_AND_ASSIGN(
       Pool pool,
-      Pool::Create(ctx(),
-                   {.processes = 1,
-                    .initializer = Target(&workloads::RememberTag, initialized,
-                                          int64_t{7}),
-                    .max_tasks_per_child = 1}));
+      Pool::Create(ctx(), {.processes = 1,
+                           .initializer = Target(&workloads::RememberTag,
+                                                 initialized, int64_t{7}),
+                           .max_tasks_per_child = 1}));
   EXPECT_THAT(pool.Map(&workloads::WorkerTag, Range(3), 1),
               HoldsValue(ElementsAre(7, 7, 7)));
   CloseAndJoin(pool);
@@ -361,10 +359,10 @@ TEST_P(ConformanceTest, PoolInitializerThatFailsStopsThePoolWithItsError) {
       Pool::Create(ctx(), {.processes = 2,
                            .initializer = Target(&workloads::RefuseToInitialize,
                                                  std::string("no disk"))}));
-  const auto initializer_error = StatusIs(
-      absl::StatusCode::kUnavailable,
-      AllOf(HasSubstr("initializer failed in PoolWorker-"),
-            HasSubstr("no disk"), HasSubstr("create a new Pool")));
+  const auto initializer_error =
+      StatusIs(absl::StatusCode::kUnavailable,
+               AllOf(HasSubstr("initializer failed in PoolWorker-"),
+                     HasSubstr("no disk"), HasSubstr("create a new Pool")));
   // Whether the items reached the pool before it stopped or not.
   EXPECT_THAT(pool.Map(&workloads::Square, Range(10)), initializer_error);
   EXPECT_THAT(pool.ApplyAsync(&workloads::Square, 3).Get(kWait),

@@ -58,17 +58,15 @@ std::shared_ptr<internal::ResultSink> Pool::Failed(const absl::Status& error) {
 
 absl::StatusOr<std::shared_ptr<internal::ResultSink>> Pool::Submit(
     const absl::StatusOr<internal::TaskReference>& function, size_t count,
-    size_t chunksize,
-    absl::FunctionRef<void(size_t, ByteWriter&)> encode_item) {
+    size_t chunksize, absl::FunctionRef<void(size_t, ByteWriter&)> encode_item,
+    bool completion_order) {
   if (core_ == nullptr) return MovedFrom();
   if (!function.ok()) return function.status();
   if (chunksize == 0) {
     const size_t per = static_cast<size_t>(4 * core_->processes());
     chunksize = std::max<size_t>(1, (count + per - 1) / per);
   }
-  auto sink = std::make_shared<internal::ResultSink>(count);
-  std::vector<internal::PoolBatch> batches;
-  batches.reserve((count + chunksize - 1) / chunksize);
+  auto sink = std::make_shared<internal::ResultSink>(count, completion_order);
   ByteWriter item;
   for (size_t first = 0; first < count; first += chunksize) {
     const size_t size = std::min(chunksize, count - first);
@@ -79,13 +77,16 @@ absl::StatusOr<std::shared_ptr<internal::ResultSink>> Pool::Submit(
       encode_item(i, item);
       frame.AddItem(item.data());
     }
-    batches.push_back({.id = id,
-                       .frame = frame.Release(),
-                       .sink = sink,
-                       .first = first,
-                       .count = size});
+    // Each chunk is queued as soon as it is encoded: the workers start on
+    // it while the next ones are encoded.
+    std::vector<internal::PoolBatch> batch;
+    batch.push_back({.id = id,
+                     .frame = frame.Release(),
+                     .sink = sink,
+                     .first = first,
+                     .count = size});
+    if (absl::Status s = core_->Submit(std::move(batch)); !s.ok()) return s;
   }
-  if (absl::Status s = core_->Submit(std::move(batches)); !s.ok()) return s;
   return sink;
 }
 

@@ -227,22 +227,26 @@ class Pool {
 
   // Queues `count` items in chunks of `chunksize` (0: CPython's choice),
   // `encode_item(i, out)` appending item i's argument tuple to `out`, and
-  // returns where their results will be.
+  // returns where their results will be (remembering the order they
+  // complete in when `completion_order`).
   [[nodiscard]] absl::StatusOr<std::shared_ptr<internal::ResultSink>> Submit(
       const absl::StatusOr<internal::TaskReference>& function, size_t count,
       size_t chunksize,
-      absl::FunctionRef<void(size_t, ByteWriter&)> encode_item);
+      absl::FunctionRef<void(size_t, ByteWriter&)> encode_item,
+      bool completion_order = false);
 
   // Submit for a one-parameter function called on each of `inputs`.
   template <typename R, typename Param, typename Input>
   absl::StatusOr<std::shared_ptr<internal::ResultSink>> SubmitEach(
-      R (*function)(Param), const std::vector<Input>& inputs,
-      size_t chunksize) {
+      R (*function)(Param), const std::vector<Input>& inputs, size_t chunksize,
+      bool completion_order = false) {
     internal::CheckTaskSignature<R, Param>();
-    return Submit(ReferenceTo(function), inputs.size(), chunksize,
-                  [&inputs](size_t i, ByteWriter& out) {
-                    internal::EncodeTaskArguments<Param>(out, inputs[i]);
-                  });
+    return Submit(
+        ReferenceTo(function), inputs.size(), chunksize,
+        [&inputs](size_t i, ByteWriter& out) {
+          internal::EncodeTaskArguments<Param>(out, inputs[i]);
+        },
+        completion_order);
   }
 
   template <typename R, typename Param, typename Input>
@@ -250,7 +254,7 @@ class Pool {
       R (*function)(Param), const std::vector<Input>& inputs, size_t chunksize,
       bool ordered) {
     absl::StatusOr<std::shared_ptr<internal::ResultSink>> sink =
-        SubmitEach(function, inputs, chunksize);
+        SubmitEach(function, inputs, chunksize, /*completion_order=*/!ordered);
     if (!sink.ok()) return sink.status();
     return ResultIterator<internal::TaskValue<R>>(*std::move(sink), ordered);
   }

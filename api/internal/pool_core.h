@@ -104,6 +104,12 @@ class PoolCore {
     // order, so the front is the one it is running.
     std::deque<PoolBatch> held;
     int64_t held_items = 0;  // the sum of held's counts
+    // When the front of `held` started (as far as the dispatcher can tell:
+    // when it was sent to an idle worker, or when the batch before it was
+    // answered), and a running average of how long a batch takes this
+    // worker (zero: none answered yet).
+    absl::Time front_since;
+    absl::Duration batch_time;
     int64_t items_done = 0;
     bool stop_sent = false;      // or a send failed: send it nothing more
     bool end_of_stream = false;  // the worker closed its end: it is ending
@@ -121,7 +127,19 @@ class PoolCore {
   absl::Status StartWorker(Slot& slot);
   void StartMissingWorkers();
   void Assign();
-  void ReadResults(Slot& slot);
+  // A result frame received, not decoded yet.
+  struct Answer {
+    PoolBatch batch;
+    std::string bytes;
+    std::string worker;  // its name, for errors
+  };
+  // Receives what `slot`'s worker sent (without waiting): each answers the
+  // front batch it holds, which moves to `answers`; a failed initializer's
+  // report sets fatal_error_.
+  void ReadResults(Slot& slot, std::vector<Answer>& answers);
+  // Decodes `answers` and files their results (or a malformed-result
+  // error) in their sinks; leaves `answers` empty.
+  void File(std::vector<Answer>& answers);
   // Sets fatal_error_ from `slot`'s report that its initializer failed.
   void NoteInitializerFailure(const Slot& slot, const ResultFrame& frame);
   void HandleEnd(Slot& slot);

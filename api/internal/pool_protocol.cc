@@ -110,13 +110,27 @@ absl::StatusOr<std::variant<TaskFrame, StopFrame>> DecodeWorkerFrame(
   return frame;
 }
 
-absl::StatusOr<ResultFrame> DecodeResultFrame(absl::string_view bytes) {
-  ByteReader in(bytes);
+namespace {
+
+// Reads a result frame's kind and batch id.
+absl::StatusOr<uint64_t> ReadResultHeader(ByteReader& in) {
   absl::StatusOr<uint64_t> kind = in.GetVarint();
   if (!kind.ok()) return kind.status();
   if (*kind != kResult) return Malformed(absl::StrCat("unknown kind ", *kind));
+  return in.GetVarint();
+}
+
+}  // namespace
+
+absl::StatusOr<uint64_t> ResultFrameBatch(absl::string_view bytes) {
+  ByteReader in(bytes);
+  return ReadResultHeader(in);
+}
+
+absl::StatusOr<ResultFrame> DecodeResultFrame(absl::string_view bytes) {
+  ByteReader in(bytes);
   ResultFrame frame;
-  absl::StatusOr<uint64_t> batch = in.GetVarint();
+  absl::StatusOr<uint64_t> batch = ReadResultHeader(in);
   if (!batch.ok()) return batch.status();
   frame.batch = *batch;
   absl::StatusOr<uint64_t> count = in.GetCount(2);

@@ -98,6 +98,9 @@ DecodeWorkerFrame(absl::string_view bytes);
 // A frame the pool receives.
 [[nodiscard]] absl::StatusOr<ResultFrame> DecodeResultFrame(
     absl::string_view bytes);
+// The batch id of the result frame `bytes`, read from its header alone.
+[[nodiscard]] absl::StatusOr<uint64_t> ResultFrameBatch(
+    absl::string_view bytes);
 
 }  // namespace mproc::internal
 

@@ -3,12 +3,16 @@
 #include <utility>
 
 #include "gsl/assert"
+#include "gsl/narrow"
 
 namespace mproc::internal {
 
-ResultSink::ResultSink(size_t size)
-    : places_(size), set_(size, false), unset_(size) {
-  order_.reserve(size);
+ResultSink::ResultSink(size_t size, bool completion_order)
+    : places_(size),
+      set_(size, false),
+      completion_order_(completion_order),
+      unset_(size) {
+  if (completion_order_) order_.reserve(size);
 }
 
 absl::string_view ResultSink::Keep(std::string frame) {
@@ -27,14 +31,17 @@ void ResultSink::FillFrom(
   for (size_t i = 0; i < results.size(); ++i) {
     const size_t index = first + i;
     if (set_[index]) continue;
+    Place& place = places_[index];
     if (results[i].ok()) {
-      places_[index].value = *results[i];
+      place.data = results[i]->data();
+      place.size = gsl::narrow<uint32_t>(results[i]->size());
     } else {
       errors_.push_back(std::make_unique<absl::Status>(results[i].status()));
-      places_[index].error = errors_.back().get();
+      place.data = errors_.back().get();
+      place.is_error = true;
     }
     set_[index] = true;
-    order_.push_back(index);
+    if (completion_order_) order_.push_back(index);
     --unset_;
   }
 }
@@ -50,9 +57,10 @@ void ResultSink::Fail(size_t first, size_t count, const absl::Status& error) {
       errors_.push_back(std::make_unique<absl::Status>(error));
       shared = errors_.back().get();
     }
-    places_[i].error = shared;
+    places_[i].data = shared;
+    places_[i].is_error = true;
     set_[i] = true;
-    order_.push_back(i);
+    if (completion_order_) order_.push_back(i);
     --unset_;
   }
 }
@@ -76,6 +84,7 @@ bool ResultSink::WaitSlot(size_t index, absl::Time deadline) const {
 std::optional<size_t> ResultSink::WaitNthSet(size_t n,
                                              absl::Time deadline) const {
   Expects(n < places_.size());
+  Expects(completion_order_);
   absl::MutexLock lock(&mu_);
   auto enough = [this, n]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
     return order_.size() > n;

@@ -12,6 +12,7 @@
 #define MPROC_API_INTERNAL_POOL_RESULTS_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -28,7 +29,9 @@ namespace mproc::internal {
 
 class ResultSink {
  public:
-  explicit ResultSink(size_t size);
+  // `size` slots; `completion_order`: remember the order slots are set in,
+  // for WaitNthSet (ImapUnordered), which costs a word per slot.
+  explicit ResultSink(size_t size, bool completion_order = false);
 
   size_t size() const { return places_.size(); }
 
@@ -49,22 +52,26 @@ class ResultSink {
   // Waits until slot `index` is set, or `deadline`; true when it is.
   bool WaitSlot(size_t index, absl::Time deadline) const;
   // Waits until `n` + 1 slots are set, or `deadline`; the index of the slot
-  // set `n`-th (from 0), or std::nullopt at the deadline.
+  // set `n`-th (from 0), or std::nullopt at the deadline. Only for a sink
+  // made with `completion_order`.
   std::optional<size_t> WaitNthSet(size_t n, absl::Time deadline) const;
 
   // Slot `index`: the encoded value or the error. Call only once a wait
   // above said it is set (a set slot never changes).
   absl::StatusOr<absl::string_view> item(size_t index) const {
     const Place& place = places_[index];
-    if (place.error != nullptr) return *place.error;
-    return place.value;
+    if (place.is_error) return *static_cast<const absl::Status*>(place.data);
+    return absl::string_view(static_cast<const char*>(place.data), place.size);
   }
 
  private:
-  // Where slot i's result is: a view into a kept frame, or an error.
+  // Where slot i's result is: the bytes of a view into a kept frame, or an
+  // error (`data` then points to an absl::Status). 16 bytes: a 1 M-item Map
+  // makes a million of them.
   struct Place {
-    absl::string_view value;
-    const absl::Status* error = nullptr;
+    const void* data = nullptr;
+    uint32_t size = 0;
+    bool is_error = false;
   };
 
   mutable absl::Mutex mu_;
@@ -75,6 +82,7 @@ class ResultSink {
   std::vector<std::unique_ptr<std::string>> frames_ ABSL_GUARDED_BY(mu_);
   std::vector<std::unique_ptr<absl::Status>> errors_ ABSL_GUARDED_BY(mu_);
   std::vector<bool> set_ ABSL_GUARDED_BY(mu_);
+  const bool completion_order_;
   std::vector<size_t> order_ ABSL_GUARDED_BY(mu_);  // indices, as set
   size_t unset_ ABSL_GUARDED_BY(mu_);
 };

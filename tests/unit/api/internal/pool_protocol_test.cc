@@ -59,6 +59,7 @@ TEST(PoolProtocolTest, ResultFrameKeepsValuesAndErrors) {
   sent.AddError(absl::AbortedError("worker died"));
   sent.AddValue("");
   const std::string bytes = sent.Release();
+  EXPECT_THAT(ResultFrameBatch(bytes), ::mproc::testing::HoldsValue(3u));
   ASSERT_OK_AND_ASSIGN(ResultFrame got, DecodeResultFrame(bytes));
   EXPECT_EQ(got.batch, 3u);
   ASSERT_EQ(got.items.size(), 3u);
@@ -75,6 +76,8 @@ TEST(PoolProtocolTest, MalformedFramesAreRefused) {
       DecodeWorkerFrame(std::string("\x09", 1)),
       StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("unknown kind")));
   EXPECT_THAT(DecodeResultFrame(EncodeStopFrame()),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(ResultFrameBatch(EncodeStopFrame()),
               StatusIs(absl::StatusCode::kInvalidArgument));
   const std::string task =
       EncodeTaskFrame(1, TaskReference{.name = "f"}, {"abc"});

@@ -6,8 +6,8 @@
 // Works on encoded frames and ResultSinks only; api/pool.h adds the types.
 //
 // The dispatcher owns the workers: it starts them (daemon, one duplex Pipe
-// each), keeps each worker a few batches ahead (round robin, so that its
-// next batch is there when it finishes one), files the results, and on a
+// each), hands batches out round robin, one ahead of each busy worker (more
+// while its batches are short), files the results, and on a
 // worker's end fails the batch it was running with `kAborted` (naming the
 // worker and its exitcode), queues the batches it had not started again,
 // and starts a replacement.

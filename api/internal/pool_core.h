@@ -7,12 +7,11 @@
 //
 // The dispatcher owns the workers: it starts them (daemon, one duplex Pipe
 // each), hands batches out round robin, one ahead of each busy worker (more
-// while its batches are short), files the results, and on a
-// worker's end fails the batch it was running with `kAborted` (naming the
-// worker and its exitcode), queues the batches it had not started again,
-// and starts a replacement.
-// It waits with mproc::Wait over a wake Pipe, the workers' Connections and
-// their Processes, so it never polls.
+// while its batches are short), files the results, and on a worker's end
+// fails the batch it was running with `kAborted` (naming the worker and its
+// exitcode), queues the batches it had not started again, and starts a
+// replacement. It waits with mproc::Wait over a wake Pipe, the workers'
+// Connections and their Processes, so it never polls.
 
 #ifndef MPROC_API_INTERNAL_POOL_CORE_H_
 #define MPROC_API_INTERNAL_POOL_CORE_H_

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "api/internal/lifecycle.h"
 #include "api/internal/pool_core.h"
 #include "api/internal/pool_protocol.h"
 
@@ -25,11 +26,7 @@ absl::StatusOr<Pool> Pool::Create(const Context& ctx, PoolOptions options) {
   }
   if (!options.initializer.empty() && !options.initializer.registered() &&
       !ctx.start_method().runs_closures) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "context '", ctx.name(),
-        "' re-executes the program, so the Pool's initializer must be a "
-        "registered function; register it with MPROC_REGISTER_TARGET and "
-        "build it with mproc::Target(&function, args...)"));
+    return internal::ClosureNotAllowedError(ctx.name());
   }
   absl::StatusOr<std::unique_ptr<internal::PoolCore>> core =
       internal::PoolCore::Start(ctx, processes, options.max_tasks_per_child,

@@ -212,8 +212,12 @@ bool PoolCore::WantsMore(const Slot& slot, size_t frame_bytes) const {
     return false;
   }
   // A worker ends after max_tasks_ items: send it nothing it would not run.
-  if (max_tasks_ > 0 && slot.items_done + slot.held_items >= max_tasks_) {
-    return false;
+  if (max_tasks_ > 0) {
+    int64_t promised = slot.items_done;
+    for (const PoolBatch& held : slot.held) {
+      promised += static_cast<int64_t>(held.count);
+    }
+    if (promised >= max_tasks_) return false;
   }
   if (slot.held.empty()) return true;
   if (slot.held.size() >= 2 &&
@@ -286,7 +290,6 @@ void PoolCore::Assign() {
       if (!batch.has_value()) continue;  // nothing for this one
       if (slot.connection->SendBytes(batch->frame).ok()) {
         if (slot.held.empty()) slot.front_since = absl::Now();
-        slot.held_items += static_cast<int64_t>(batch->count);
         slot.held.push_back(*std::move(batch));
         sent = true;
         continue;
@@ -321,7 +324,6 @@ void PoolCore::ReadResults(Slot& slot, std::vector<Answer>& answers) {
                        .worker = slot.name});
     const PoolBatch& done = answers.back().batch;
     slot.items_done += static_cast<int64_t>(done.count);
-    slot.held_items -= static_cast<int64_t>(done.count);
     slot.held.pop_front();
     const absl::Time now = absl::Now();
     const absl::Duration took = now - slot.front_since;

@@ -102,7 +102,6 @@ class PoolCore {
     // sent again if the worker dies first): the worker answers in that
     // order, so the front is the one it is running.
     std::deque<PoolBatch> held;
-    int64_t held_items = 0;  // the sum of held's counts
     // When the front of `held` started (as far as the dispatcher can tell:
     // when it was sent to an idle worker, or when the batch before it was
     // answered), and a running average of how long a batch takes this

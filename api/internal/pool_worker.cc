@@ -36,49 +36,48 @@ absl::StatusOr<TaskFunction> Resolve(const TaskReference& reference,
   return *task;
 }
 
-// Runs one item, its encoded result appended to `result`; an exception
-// becomes its error (cancellation and mproc::Exit unwind the worker).
-absl::Status RunItem(const TaskFunction& task, absl::string_view args,
-                     ByteWriter& result) {
+// Calls `call`; an exception becomes `kUnknown` "<who> raised: <what>"
+// (cancellation and mproc::Exit unwind the worker: for a task, the pool
+// then fails its batch).
+template <typename Call>
+absl::Status CatchingExceptions(absl::string_view who, Call call) {
   try {
-    ByteReader in(args);
-    return task.thunk(task.function, in, result);
+    return call();
   } catch (const ProcessCancelled&) {
     throw;
   } catch (const ProcessExit&) {
-    throw;  // the task ends its worker: the pool fails the batch
+    throw;
   } catch (const std::exception& e) {
-    return absl::UnknownError(absl::StrCat("task raised: ", e.what()));
+    return absl::UnknownError(absl::StrCat(who, " raised: ", e.what()));
   } catch (...) {
     return absl::UnknownError(
-        "task raised an exception that is not a std::exception");
+        absl::StrCat(who, " raised an exception that is not a std::exception"));
   }
+}
+
+// Runs one item, its encoded result appended to `result`.
+absl::Status RunItem(const TaskFunction& task, absl::string_view args,
+                     ByteWriter& result) {
+  return CatchingExceptions("task", [&] {
+    ByteReader in(args);
+    return task.thunk(task.function, in, result);
+  });
 }
 
 }  // namespace
 
 absl::Status WorkerInitializer::Run() const {
   if (call.empty()) return absl::OkStatus();
-  absl::StatusOr<int> code;
-  try {
+  return CatchingExceptions("initializer", [this]() -> absl::Status {
     ScopedHandoverTable scope(table);
-    code = call.Run();
-  } catch (const ProcessCancelled&) {
-    throw;
-  } catch (const ProcessExit&) {
-    throw;
-  } catch (const std::exception& e) {
-    return absl::UnknownError(absl::StrCat("initializer raised: ", e.what()));
-  } catch (...) {
-    return absl::UnknownError(
-        "initializer raised an exception that is not a std::exception");
-  }
-  if (!code.ok()) return code.status();
-  if (*code != 0) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("initializer returned exit code ", *code));
-  }
-  return absl::OkStatus();
+    absl::StatusOr<int> code = call.Run();
+    if (!code.ok()) return code.status();
+    if (*code != 0) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("initializer returned exit code ", *code));
+    }
+    return absl::OkStatus();
+  });
 }
 
 absl::Status RunPoolWorker(WorkerInitializer initializer, Connection connection,
